@@ -1,0 +1,50 @@
+"""The one access rule: objects are reachable only by members of their workspace.
+
+Every view resolves workspace-owned objects through ``get_for_user``: a user who is not a
+member of the object's workspace gets a 404 (we do not confirm the object exists), a member
+whose role does not allow the action gets a 403. Role rights live in ``PERMISSIONS`` only.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.http import Http404
+
+from assessments.models import Membership, Role
+
+VIEW = "view"
+EDIT = "edit"  # systems, clients, workspace settings
+ANSWER = "answer"  # questionnaire answers (assigned areas for contributors)
+MANAGE_MEMBERS = "manage_members"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    VIEW: frozenset(Role),
+    ANSWER: frozenset({Role.OWNER, Role.CONSULTANT, Role.CONTRIBUTOR}),
+    EDIT: frozenset({Role.OWNER, Role.CONSULTANT}),
+    MANAGE_MEMBERS: frozenset({Role.OWNER}),
+}
+
+
+def role_allows(role: str, action: str) -> bool:
+    return role in PERMISSIONS[action]
+
+
+def scoped(queryset: QuerySet | type[Model], user) -> QuerySet:
+    """Limit a queryset to the user's workspaces and annotate each row with ``member_role``."""
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    if not user.is_authenticated:
+        return queryset.none()
+    role = Membership.objects.filter(
+        workspace=OuterRef(queryset.model.workspace_path), user=user
+    ).values("role")[:1]
+    return queryset.annotate(member_role=Subquery(role)).filter(member_role__isnull=False)
+
+
+def get_for_user(user, queryset: QuerySet | type[Model], action: str = VIEW, **lookup):
+    """Fetch one workspace-owned object for ``user`` or raise 404; 403 if the role forbids."""
+    obj = scoped(queryset, user).filter(**lookup).first()
+    if obj is None:
+        raise Http404("No such object in your workspaces.")
+    if not role_allows(obj.member_role, action):
+        raise PermissionDenied(f"Your role ({obj.member_role}) cannot do this.")
+    return obj

@@ -1,0 +1,163 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from assessments.models import Client, Invitation, Membership, Role, System, Workspace
+from assessments.models.workspaces import MAX_PEAK_RPS, MAX_USERS
+from checks.targets import InvalidTarget, parse_base_urls
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(max_length=150, required=False, label="Your name")
+    email = forms.EmailField(max_length=254)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if get_user_model().objects.filter(username=email).exists():
+            raise forms.ValidationError(
+                "An account with this e-mail already exists. Log in or reset your password."
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            candidate = get_user_model()(
+                username=cleaned.get("email", ""), email=cleaned.get("email", "")
+            )
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    """Log in with the e-mail address; accounts use it as their username."""
+
+    username = forms.CharField(
+        label="E-mail",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class WorkspaceForm(forms.ModelForm):
+    class Meta:
+        model = Workspace
+        fields = ["name"]
+
+
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = ["name", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.workspace = workspace
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Client.objects.filter(workspace=self.instance.workspace, name__iexact=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("A client with this name already exists in this workspace.")
+        return name
+
+
+class SystemForm(forms.ModelForm):
+    current_users = forms.IntegerField(
+        label="Users today",
+        min_value=0,
+        max_value=MAX_USERS,
+        help_text="Monthly active users, roughly.",
+    )
+    target_users = forms.IntegerField(
+        label="Users you are aiming for",
+        min_value=1,
+        max_value=MAX_USERS,
+        help_text="The scale this assessment judges readiness for.",
+    )
+    peak_rps = forms.IntegerField(
+        label="Peak requests per second (optional)",
+        min_value=1,
+        max_value=MAX_PEAK_RPS,
+        required=False,
+        help_text="Peak requests per second today, if you know it.",
+    )
+    base_urls = forms.CharField(
+        label="Base URLs",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://app.example.com"}),
+        help_text="One per line, e.g. your web app and your API. Probes run against these.",
+    )
+
+    class Meta:
+        model = System
+        fields = ["name", "client", "description", "current_users", "target_users", "peak_rps"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.workspace = workspace
+        self.fields["client"].queryset = Client.objects.filter(workspace=workspace)
+        self.fields["client"].empty_label = "No client"
+        self.fields["client"].required = False
+        if self.instance.pk and not self.is_bound:
+            self.initial["base_urls"] = "\n".join(t.url for t in self.instance.targets.all())
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_base_urls(self):
+        try:
+            return parse_base_urls(
+                self.cleaned_data["base_urls"],
+                allow_loopback=settings.SCALEREADY_ALLOW_LOOPBACK_TARGETS,
+            )
+        except InvalidTarget as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        current, target = cleaned.get("current_users"), cleaned.get("target_users")
+        if current and target and target < current:
+            self.add_error(
+                "target_users",
+                "Aim for at least the users you have today "
+                f"({current:,}); readiness is judged at the target.",
+            )
+        return cleaned
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["email", "role"]
+        labels = {"email": "E-mail (optional)"}
+        help_texts = {"email": "We send the link there too; you can also copy it yourself."}
+
+
+class MembershipRoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
+ROLE_DESCRIPTIONS = {
+    Role.OWNER: "Everything, including members and deleting the workspace.",
+    Role.CONSULTANT: "Create and edit clients, systems and assessments.",
+    Role.CONTRIBUTOR: "Answer the questionnaire areas assigned to them.",
+    Role.VIEWER: "Read everything, change nothing.",
+}

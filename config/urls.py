@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("", include("assessments.urls")),
+]
+
+handler404 = "assessments.views.errors.page_not_found"
+handler500 = "assessments.views.errors.server_error"
+handler403 = "assessments.views.errors.permission_denied"

@@ -1,0 +1,53 @@
+import pytest
+from playwright.sync_api import expect
+
+from assessments.models import System
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def watch_console(page) -> list[str]:
+    """Collect console errors: a CSP violation or a JS error shows up here."""
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    return problems
+
+
+def test_sign_up_create_a_system_and_see_it_listed(page, tmp_path):
+    problems = watch_console(page)
+    page.goto("/accounts/signup/")
+    page.get_by_label("Your name").fill("Grace")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Password").fill("lantern-orbit-47-quiet")
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page.get_by_role("heading", name="Grace's workspace")).to_be_visible()
+    expect(page.get_by_text("No systems yet")).to_be_visible()
+    page.get_by_role("link", name="Add your first system").click()
+
+    page.get_by_label("Name").fill("Checkout API")
+    page.get_by_label("Users today").fill("1500")
+    page.get_by_label("Users you are aiming for").fill("250000")
+    page.get_by_label("Base URLs").fill("ftp://checkout.example.com")
+    page.get_by_role("button", name="Add system").click()
+
+    # The error names the line and what to fix; everything typed is still there.
+    expect(page.get_by_text("must start with http:// or https://")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_value("Checkout API")
+    expect(page.get_by_label("Users you are aiming for")).to_have_value("250000")
+
+    page.get_by_label("Base URLs").fill("https://checkout.example.com")
+    page.get_by_role("button", name="Add system").click()
+    expect(page.get_by_role("heading", name="Checkout API")).to_be_visible()
+    expect(page.get_by_text("https://checkout.example.com/")).to_be_visible()
+
+    page.get_by_role("link", name="Systems").click()
+    row = page.get_by_role("row", name="Checkout API")
+    expect(row).to_contain_text("250,000")
+
+    screenshot = tmp_path / "workspace.png"
+    page.screenshot(path=screenshot, full_page=True)
+    assert screenshot.stat().st_size > 10_000
+    assert System.objects.get().targets.get().url == "https://checkout.example.com/"
+    assert problems == []

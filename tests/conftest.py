@@ -1,0 +1,103 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.test import Client as DjangoClient
+
+from assessments.models import Role
+from tests.factories import MembershipFactory, UserFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def make_member(db):
+    """Create a user with a role in a workspace (a new workspace unless one is given)."""
+
+    def make(role: str = Role.OWNER, workspace=None, **user_fields):
+        kwargs = {"role": role, "user": UserFactory(**user_fields)}
+        if workspace is not None:
+            kwargs["workspace"] = workspace
+        return MembershipFactory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def owner(make_member):
+    return make_member(Role.OWNER)
+
+
+@pytest.fixture
+def login():
+    """A Django test client logged in as the given user."""
+
+    def log_in(user) -> DjangoClient:
+        client = DjangoClient()
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+# --- Celery ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker (in a thread) consuming from the configured broker.
+
+    It shares the test database, so tests using it need ``transactional_db`` for their
+    rows to be visible to the worker. Startup waits on a ping round-trip, not a sleep.
+    """
+    import celery.contrib.testing.tasks  # noqa: F401  registers celery.ping for the ping check
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with (
+        django_db_blocker.unblock(),
+        start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=20) as worker,
+    ):
+        yield worker
+
+
+# --- Browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; Playwright never downloads a browser."""
+    if not CHROMIUM.exists() or not shutil.which(str(CHROMIUM)):
+        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Browser tests must run in CI: {message}")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls made beside it
+    # are still synchronous, so Django's async-safety guard must stand down for the session.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context per test, pointed at the live server."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()

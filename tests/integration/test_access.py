@@ -1,0 +1,158 @@
+"""One sweep over every URL pattern, so a new view is covered without anyone remembering to.
+
+Every URL that takes an object id is requested (GET and POST) by a member of another
+workspace and must answer 404; anonymous visitors are sent to log in. A URL with a
+parameter this file does not know fails the sweep until a fixture object is added here.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from assessments.models import Role
+from tests.factories import ClientFactory, InvitationFactory, MembershipFactory, SystemFactory
+
+# URL parameters that are not workspace-owned object ids, with the reason they are exempt.
+NOT_OBJECT_IDS = {
+    "uidb64": "password reset: Django signs and checks it",
+    "token": "an unguessable secret that is itself the credential",
+}
+PUBLIC_PREFIXES = ("accounts/password/reset/", "invite/", "admin/")
+
+
+def walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def object_url_patterns():
+    found = []
+    for route, entry in walk(get_resolver().url_patterns):
+        params = set(entry.pattern.converters)
+        if params and not params <= set(NOT_OBJECT_IDS) and not route.startswith("admin/"):
+            found.append((route, entry))
+    return found
+
+
+@pytest.fixture
+def foreign_objects(make_member):
+    """Objects in workspace A, keyed by the URL parameter that names them."""
+    owner_a = make_member(Role.OWNER)
+    workspace = owner_a.workspace
+    return {
+        "workspace_id": workspace.pk,
+        "system_id": SystemFactory(workspace=workspace).pk,
+        "client_id": ClientFactory(workspace=workspace).pk,
+        "membership_id": MembershipFactory(workspace=workspace, role=Role.VIEWER).pk,
+        "invitation_id": InvitationFactory(workspace=workspace).pk,
+    }
+
+
+def fill(route: str, entry: URLPattern, objects: dict) -> str:
+    missing = set(entry.pattern.converters) - set(objects)
+    assert not missing, (
+        f"URL {route!r} takes {missing}: add an object for it to foreign_objects in {__file__}"
+    )
+    path = route
+    for name in entry.pattern.converters:
+        path = path.replace(f"<int:{name}>", str(objects[name])).replace(
+            f"<str:{name}>", str(objects[name])
+        )
+    return "/" + path
+
+
+def test_sweep_finds_the_object_urls():
+    names = {entry.name for _, entry in object_url_patterns()}
+    assert {"system_detail", "system_edit", "client_edit", "members", "invitation_revoke"} <= names
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_member_of_another_workspace_gets_404_on_every_object_url(
+    method, foreign_objects, make_member, login
+):
+    outsider = make_member(Role.OWNER).user
+    client = login(outsider)
+    for route, entry in object_url_patterns():
+        url = fill(route, entry, foreign_objects)
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+
+
+def test_anonymous_visitor_is_sent_to_log_in_on_every_object_url(foreign_objects, client):
+    for route, entry in object_url_patterns():
+        url = fill(route, entry, foreign_objects)
+        response = client.get(url)
+        assert response.status_code == 302, f"GET {url} -> {response.status_code}"
+        assert response.url.startswith("/accounts/login/"), url
+
+
+def test_no_page_outside_the_public_ones_is_open_to_anonymous_visitors(client, db):
+    open_routes = []
+    for route, entry in walk(get_resolver().url_patterns):
+        if entry.pattern.converters or route.startswith(PUBLIC_PREFIXES):
+            continue
+        response = client.get("/" + route)
+        if response.status_code == 200:
+            open_routes.append(route)
+    assert sorted(open_routes) == sorted(
+        ["healthz", "readyz", "accounts/signup/", "accounts/login/"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("url_name", "param"),
+    [
+        ("system_create", "workspace_id"),
+        ("system_edit", "system_id"),
+        ("system_delete", "system_id"),
+        ("client_edit", "client_id"),
+        ("client_delete", "client_id"),
+        ("client_list", "workspace_id"),
+        ("workspace_settings", "workspace_id"),
+    ],
+)
+def test_viewer_cannot_create_edit_or_delete(url_name, param, make_member, login):
+    from django.urls import reverse
+
+    viewer = make_member(Role.VIEWER)
+    workspace = viewer.workspace
+    objects = {
+        "workspace_id": workspace.pk,
+        "system_id": SystemFactory(workspace=workspace).pk,
+        "client_id": ClientFactory(workspace=workspace).pk,
+    }
+    client = login(viewer.user)
+    response = client.post(reverse(url_name, args=[objects[param]]), {"name": "Changed"})
+    assert response.status_code == 403
+    assert workspace.systems.filter(name="Changed").count() == 0
+    assert workspace.clients.filter(name="Changed").count() == 0
+
+
+def test_viewer_can_read_systems_but_sees_no_edit_buttons(make_member, login):
+    viewer = make_member(Role.VIEWER)
+    system = SystemFactory(workspace=viewer.workspace, name="Checkout")
+    client = login(viewer.user)
+    page = client.get(f"/w/{viewer.workspace.pk}/").content.decode()
+    assert "Checkout" in page
+    assert "Add system" not in page
+    detail = client.get(f"/systems/{system.pk}/").content.decode()
+    assert f"/systems/{system.pk}/edit/" not in detail
+
+
+@pytest.mark.parametrize("role", [Role.CONTRIBUTOR, Role.CONSULTANT, Role.VIEWER])
+def test_only_owners_manage_members(role, make_member, login):
+    member = make_member(role)
+    other = MembershipFactory(workspace=member.workspace, role=Role.VIEWER)
+    invitation = InvitationFactory(workspace=member.workspace)
+    client = login(member.user)
+    assert client.post(f"/w/{member.workspace.pk}/members/", {"role": "owner"}).status_code == 403
+    assert client.post(f"/members/{other.pk}/role/", {"role": "owner"}).status_code == 403
+    assert client.post(f"/members/{other.pk}/remove/").status_code == 403
+    assert client.post(f"/invitations/{invitation.pk}/revoke/").status_code == 403
+    other.refresh_from_db()
+    invitation.refresh_from_db()
+    assert other.role == Role.VIEWER
+    assert invitation.revoked_at is None
+    assert member.workspace.invitations.count() == 1
