@@ -20,6 +20,8 @@ def test_readyz_reports_database_and_broker_ok(client):
 @pytest.mark.django_db
 def test_readyz_is_503_and_names_the_broker_when_it_is_unreachable(client, monkeypatch):
     # Same app code, pointed at loopback port 1 where nothing listens: refused at once.
+    # Celery prefers CELERY_BROKER_URL from the environment over the constructor's broker.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     unreachable = Celery("scaleready", broker="redis://127.0.0.1:1/0")
     monkeypatch.setattr(health, "celery_app", unreachable)
     response = client.get("/readyz")
