@@ -1,52 +1,57 @@
-"""Turning what a person typed into probe target URLs, with errors they can act on."""
+"""Turning what a person typed into probe target URLs, with errors they can act on.
+
+The rules are the SSRF guard's own (``checks.safety``), applied at form time so a bad URL
+is refused while the person is still typing it, not later in a failed probe run.
+"""
 
 import ipaddress
-from urllib.parse import urlsplit, urlunsplit
+
+from checks.safety import (
+    ALLOWED_PORTS,
+    ParsedTarget,
+    TargetRefused,
+    decide_address,
+    decide_port,
+    parse_target_url,
+)
 
 MAX_TARGETS_PER_SYSTEM = 10
-MAX_URL_LENGTH = 2000
-PROBE_PORTS = frozenset({80, 443, 8080, 8443})
+LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 class InvalidTarget(ValueError):
     """A base URL that cannot be probed; the message says what to fix."""
 
 
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def normalize_base_url(raw: str, *, allow_loopback: bool) -> str:
-    """Validate one base URL and return its canonical form (lower-case scheme and host)."""
-    text = raw.strip()
-    if len(text) > MAX_URL_LENGTH:
-        raise InvalidTarget(f"is longer than {MAX_URL_LENGTH} characters")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in {"http", "https"}:
-        raise InvalidTarget("must start with http:// or https://")
-    if parts.username or parts.password:
-        raise InvalidTarget("must not contain a user name or password")
+    """Validate one base URL and return its canonical form (normalised scheme, host, port)."""
     try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        raise InvalidTarget("has an invalid port") from None
-    if not host:
-        raise InvalidTarget("has no host name")
-    loopback = allow_loopback and is_loopback_host(host)
-    if port is not None and port not in PROBE_PORTS and not loopback:
-        raise InvalidTarget("uses a port we do not probe; use 80, 443, 8080 or 8443")
-    if parts.fragment:
-        raise InvalidTarget("must not contain a #fragment")
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc = f"{netloc}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+        target = parse_target_url(raw)
+    except TargetRefused as exc:
+        raise InvalidTarget(exc.reason) from None
+    address = target_address(target)
+    if address is None:
+        # A name's addresses are only known at probe time, when the guard vets them.
+        if target.port not in ALLOWED_PORTS:
+            allowed = ", ".join(str(p) for p in sorted(ALLOWED_PORTS))
+            raise InvalidTarget(f"port {target.port} is not allowed (allowed: {allowed})")
+        return target.url
+    for decision in (
+        decide_address(address, allow_loopback=allow_loopback),
+        decide_port(target.port, address, allow_loopback=allow_loopback),
+    ):
+        if not decision.allowed:
+            raise InvalidTarget(decision.reason)
+    return target.url
+
+
+def target_address(target: ParsedTarget) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a URL names directly: an IP literal, or loopback for ``localhost``."""
+    if target.address is not None:
+        return target.address
+    if target.host in LOOPBACK_NAMES:
+        return ipaddress.ip_address("127.0.0.1")
+    return None
 
 
 def parse_base_urls(text: str, *, allow_loopback: bool) -> list[str]:
@@ -59,7 +64,7 @@ def parse_base_urls(text: str, *, allow_loopback: bool) -> list[str]:
         try:
             url = normalize_base_url(line, allow_loopback=allow_loopback)
         except InvalidTarget as exc:
-            errors.append(f"Line {number} ({line.strip()[:80]}) {exc}.")
+            errors.append(f"Line {number} ({line.strip()[:80]}): {exc}.")
             continue
         if url not in urls:
             urls.append(url)

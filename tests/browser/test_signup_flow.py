@@ -33,7 +33,7 @@ def test_sign_up_create_a_system_and_see_it_listed(page, tmp_path):
     page.get_by_role("button", name="Add system").click()
 
     # The error names the line and what to fix; everything typed is still there.
-    expect(page.get_by_text("must start with http:// or https://")).to_be_visible()
+    expect(page.get_by_text("scheme 'ftp' is not allowed")).to_be_visible()
     expect(page.get_by_label("Name")).to_have_value("Checkout API")
     expect(page.get_by_label("Users you are aiming for")).to_have_value("250000")
 
