@@ -31,6 +31,7 @@ run: export CELERY_CONCURRENCY := 2
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_bank
 	$(BIN)/python manage.py demo_setup
 	exec $(BIN)/honcho start -f Procfile -p $(PORT)
 

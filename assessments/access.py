@@ -12,15 +12,17 @@ from django.http import Http404
 from assessments.models import Membership, Role
 
 VIEW = "view"
-EDIT = "edit"  # systems, clients, workspace settings
+EDIT = "edit"  # systems, clients, assessments (start, assign, submit, reopen)
 ANSWER = "answer"  # questionnaire answers (assigned areas for contributors)
 MANAGE_MEMBERS = "manage_members"
+UPGRADE_BANK = "upgrade_bank"  # move an assessment to a newer question bank
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     VIEW: frozenset(Role),
     ANSWER: frozenset({Role.OWNER, Role.CONSULTANT, Role.CONTRIBUTOR}),
     EDIT: frozenset({Role.OWNER, Role.CONSULTANT}),
     MANAGE_MEMBERS: frozenset({Role.OWNER}),
+    UPGRADE_BANK: frozenset({Role.OWNER}),
 }
 
 

@@ -1,11 +1,26 @@
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import URLValidator
 
-from assessments.models import Client, Invitation, Membership, Role, System, Workspace
+from assessments.models import (
+    AnswerState,
+    Assessment,
+    Client,
+    Invitation,
+    Membership,
+    Role,
+    System,
+    Workspace,
+)
 from assessments.models.workspaces import MAX_PEAK_RPS, MAX_USERS
+from assessments.questionnaire import MAX_EVIDENCE_LINKS, AnswerInput
 from checks.targets import InvalidTarget, parse_base_urls
+
+MAX_IMPORT_BYTES = 1024 * 1024
 
 
 class SignupForm(forms.Form):
@@ -161,3 +176,87 @@ ROLE_DESCRIPTIONS = {
     Role.CONTRIBUTOR: "Answer the questionnaire areas assigned to them.",
     Role.VIEWER: "Read everything, change nothing.",
 }
+
+
+class AssessmentForm(forms.ModelForm):
+    class Meta:
+        model = Assessment
+        fields = ["title", "band"]
+        help_texts = {
+            "band": "Set from the system's target users; change it to judge against another scale."
+        }
+
+
+class AnswerForm(forms.Form):
+    """One question's answer; ``base_version`` is the version the person was looking at."""
+
+    choice = forms.ChoiceField(
+        widget=forms.RadioSelect, error_messages={"required": "Pick an answer."}
+    )
+    na_reason = forms.CharField(required=False, max_length=1000, label="Why it does not apply")
+    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    evidence_links = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea,
+        help_text="Links to runbooks, dashboards or docs, one per line.",
+    )
+    base_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question = question
+        self.fields["choice"].choices = [
+            *((str(o["level"]), o["label"]) for o in question.options),
+            (AnswerState.NOT_APPLICABLE.value, "Not applicable"),
+            (AnswerState.UNKNOWN.value, "Don't know"),
+        ]
+
+    def clean_evidence_links(self):
+        links = [
+            line.strip()
+            for line in self.cleaned_data["evidence_links"].splitlines()
+            if line.strip()
+        ]
+        if len(links) > MAX_EVIDENCE_LINKS:
+            raise forms.ValidationError(f"At most {MAX_EVIDENCE_LINKS} links.")
+        validate = URLValidator(schemes=["http", "https"])
+        for link in links:
+            try:
+                validate(link)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"“{link[:80]}” is not an http(s) link.") from None
+        return tuple(links)
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("choice") == AnswerState.NOT_APPLICABLE
+            and not cleaned.get("na_reason", "").strip()
+        ):
+            self.add_error("na_reason", "Say why this question does not apply to you.")
+        return cleaned
+
+    def answer_input(self) -> AnswerInput:
+        choice = self.cleaned_data["choice"]
+        is_level = choice not in (AnswerState.NOT_APPLICABLE, AnswerState.UNKNOWN)
+        return AnswerInput(
+            state=AnswerState.LEVEL if is_level else choice,
+            level=int(choice) if is_level else None,
+            na_reason=self.cleaned_data["na_reason"].strip(),
+            notes=self.cleaned_data["notes"],
+            evidence_links=self.cleaned_data["evidence_links"],
+        )
+
+
+class AnswersImportForm(forms.Form):
+    file = forms.FileField(label="Answers file (.json)")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB.")
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise forms.ValidationError(f"This file is not valid JSON ({exc}).") from None

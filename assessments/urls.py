@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assessments.forms import LoginForm
-from assessments.views import accounts, systems, workspaces
+from assessments.views import accounts, questionnaire, systems, workspaces
 
 urlpatterns = [
     path("", workspaces.home, name="home"),
@@ -69,4 +69,55 @@ urlpatterns = [
     path("systems/<int:system_id>/", systems.system_detail, name="system_detail"),
     path("systems/<int:system_id>/edit/", systems.system_edit, name="system_edit"),
     path("systems/<int:system_id>/delete/", systems.system_delete, name="system_delete"),
+    # Assessments and the questionnaire
+    path(
+        "systems/<int:system_id>/assessments/new/",
+        questionnaire.assessment_create,
+        name="assessment_create",
+    ),
+    path(
+        "assessments/<int:assessment_id>/",
+        questionnaire.assessment_overview,
+        name="assessment_overview",
+    ),
+    path(
+        "assessments/<int:assessment_id>/areas/<slug:area>/",
+        questionnaire.assessment_area,
+        name="assessment_area",
+    ),
+    path(
+        "assessments/<int:assessment_id>/answers/<str:question_key>/",
+        questionnaire.answer_view,
+        name="answer",
+    ),
+    path(
+        "assessments/<int:assessment_id>/submit/",
+        questionnaire.assessment_submit_view,
+        name="assessment_submit",
+    ),
+    path(
+        "assessments/<int:assessment_id>/reopen/",
+        questionnaire.assessment_reopen_view,
+        name="assessment_reopen",
+    ),
+    path(
+        "assessments/<int:assessment_id>/assign/",
+        questionnaire.assessment_assign,
+        name="assessment_assign",
+    ),
+    path(
+        "assessments/<int:assessment_id>/export.json",
+        questionnaire.assessment_export,
+        name="assessment_export",
+    ),
+    path(
+        "assessments/<int:assessment_id>/import/",
+        questionnaire.assessment_import,
+        name="assessment_import",
+    ),
+    path(
+        "assessments/<int:assessment_id>/upgrade/",
+        questionnaire.assessment_upgrade_view,
+        name="assessment_upgrade",
+    ),
 ]

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client as DjangoClient
 
 from assessments.models import Role
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import AssessmentFactory, MembershipFactory, UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,6 +35,20 @@ def make_member(db):
 @pytest.fixture
 def owner(make_member):
     return make_member(Role.OWNER)
+
+
+@pytest.fixture
+def bank_version(db):
+    """The shipped question bank, stored as it is by `manage.py load_bank`."""
+    from assessments.bank_records import shipped_bank_version
+
+    return shipped_bank_version()
+
+
+@pytest.fixture
+def assessment(owner, bank_version):
+    """An assessment in the ``owner``'s workspace, on the shipped bank."""
+    return AssessmentFactory(system__workspace=owner.workspace, bank_version=bank_version)
 
 
 @pytest.fixture

@@ -1,7 +1,19 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from assessments.models import Client, Invitation, Membership, Role, System, Workspace
+from assessments.models import (
+    Answer,
+    AnswerState,
+    AreaAssignment,
+    Assessment,
+    Client,
+    Invitation,
+    Membership,
+    Role,
+    System,
+    Workspace,
+)
 from checks.models import Target
 
 PASSWORD = "correct-horse-battery-staple"
@@ -73,3 +85,27 @@ class InvitationFactory(factory.django.DjangoModelFactory):
 
     workspace = factory.SubFactory(WorkspaceFactory)
     role = Role.CONTRIBUTOR
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assessment
+
+    system = factory.SubFactory(SystemFactory)
+    title = factory.Sequence(lambda n: f"Assessment {n}")
+    band = "100k"
+    # bank_version must be given: use the `bank_version` fixture.
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Answer
+
+    state = AnswerState.LEVEL
+    level = 1
+    answered_at = factory.LazyFunction(timezone.now)
+
+
+class AreaAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AreaAssignment

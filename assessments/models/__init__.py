@@ -1,3 +1,12 @@
+from assessments.models.questionnaire import (
+    Answer,
+    AnswerState,
+    AreaAssignment,
+    Assessment,
+    AssessmentStatus,
+    BankVersion,
+    Question,
+)
 from assessments.models.workspaces import (
     Client,
     Invitation,
@@ -7,4 +16,18 @@ from assessments.models.workspaces import (
     Workspace,
 )
 
-__all__ = ["Client", "Invitation", "Membership", "Role", "System", "Workspace"]
+__all__ = [
+    "Answer",
+    "AnswerState",
+    "AreaAssignment",
+    "Assessment",
+    "AssessmentStatus",
+    "BankVersion",
+    "Client",
+    "Invitation",
+    "Membership",
+    "Question",
+    "Role",
+    "System",
+    "Workspace",
+]

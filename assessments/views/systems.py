@@ -31,6 +31,9 @@ def system_detail(request, system_id):
         "system": system,
         "workspace": system.workspace,
         "targets": system.targets.all(),
+        "assessments": system.assessments.select_related("bank_version").annotate(
+            answered=Count("answers")
+        ),
         "can_edit": access.role_allows(system.member_role, access.EDIT),
     }
     return render(request, "assessments/system_detail.html", context)

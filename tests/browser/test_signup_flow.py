@@ -6,10 +6,20 @@ from assessments.models import System
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# Answers the app gives on purpose (refusal, conflict, invalid input); Chromium logs them.
+DELIBERATE_STATUSES = ("status of 403", "status of 409", "status of 422")
+
+
 def watch_console(page) -> list[str]:
-    """Collect console errors: a CSP violation or a JS error shows up here."""
+    """Collect console errors: a CSP violation, a JS error or a failed asset shows up here."""
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+
+    def on_console(message):
+        deliberate = any(status in message.text for status in DELIBERATE_STATUSES)
+        if message.type == "error" and not deliberate:
+            problems.append(message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     return problems
 

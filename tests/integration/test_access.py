@@ -9,7 +9,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assessments.models import Role
-from tests.factories import ClientFactory, InvitationFactory, MembershipFactory, SystemFactory
+from tests.factories import (
+    AnswerFactory,
+    AssessmentFactory,
+    ClientFactory,
+    InvitationFactory,
+    MembershipFactory,
+    SystemFactory,
+)
 
 # URL parameters that are not workspace-owned object ids, with the reason they are exempt.
 NOT_OBJECT_IDS = {
@@ -37,11 +44,17 @@ def object_url_patterns():
 
 
 @pytest.fixture
-def foreign_objects(make_member):
+def foreign_objects(make_member, bank_version):
     """Objects in workspace A, keyed by the URL parameter that names them."""
     owner_a = make_member(Role.OWNER)
     workspace = owner_a.workspace
+    assessment = AssessmentFactory(system__workspace=workspace, bank_version=bank_version)
+    question = bank_version.questions.first()
+    AnswerFactory(assessment=assessment, question=question)
     return {
+        "assessment_id": assessment.pk,
+        "area": question.area,
+        "question_key": question.key,
         "workspace_id": workspace.pk,
         "system_id": SystemFactory(workspace=workspace).pk,
         "client_id": ClientFactory(workspace=workspace).pk,
@@ -57,15 +70,23 @@ def fill(route: str, entry: URLPattern, objects: dict) -> str:
     )
     path = route
     for name in entry.pattern.converters:
-        path = path.replace(f"<int:{name}>", str(objects[name])).replace(
-            f"<str:{name}>", str(objects[name])
-        )
+        for converter in ("int", "str", "slug"):
+            path = path.replace(f"<{converter}:{name}>", str(objects[name]))
     return "/" + path
 
 
 def test_sweep_finds_the_object_urls():
     names = {entry.name for _, entry in object_url_patterns()}
-    assert {"system_detail", "system_edit", "client_edit", "members", "invitation_revoke"} <= names
+    assert {
+        "system_detail",
+        "system_edit",
+        "client_edit",
+        "members",
+        "invitation_revoke",
+        "assessment_area",
+        "answer",
+        "assessment_export",
+    } <= names
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -1,0 +1,200 @@
+"""The question bank as stored rows, assessments and their answers.
+
+A bank version is loaded once and never changes, so an assessment keeps the exact questions
+it was started with; a newer version is applied to an assessment only on request.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from assessments.bank import BAND_TITLES, BANDS
+from assessments.bank import Option as BankOption
+from assessments.bank import Question as BankQuestion
+from assessments.bank import Recommendation as BankRecommendation
+from assessments.models.workspaces import System
+
+BAND_CHOICES = [(band, BAND_TITLES[band]) for band in BANDS]
+
+
+class BankVersion(models.Model):
+    version = models.CharField(max_length=40, unique=True)
+    content_hash = models.CharField(max_length=64)
+    areas = models.JSONField(help_text="Areas in display order: id, title, description.")
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-loaded_at", "-pk"]
+
+    def __str__(self):
+        return f"Bank {self.version}"
+
+    def area_titles(self) -> dict[str, str]:
+        return {area["id"]: area["title"] for area in self.areas}
+
+
+class Question(models.Model):
+    """One question of one bank version, with everything needed to score it."""
+
+    bank_version = models.ForeignKey(
+        BankVersion, on_delete=models.CASCADE, related_name="questions"
+    )
+    key = models.CharField(max_length=100, help_text="The stable id, e.g. database.backups.")
+    area = models.CharField(max_length=40)
+    position = models.PositiveIntegerField()
+    text = models.TextField()
+    help = models.TextField()
+    weight = models.PositiveSmallIntegerField()
+    critical = models.BooleanField(default=False)
+    checks = models.JSONField(default=list)
+    required = models.JSONField(help_text="Required maturity level per target band.")
+    options = models.JSONField(help_text="Options: level, label, description.")
+    recommendations = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank_version", "key"], name="unique_question_key")
+        ]
+        indexes = [models.Index(fields=["bank_version", "area", "position"])]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def dom_id(self) -> str:
+        """An HTML id (and CSS selector) for this question's card; keys contain dots."""
+        return "q-" + self.key.replace(".", "--")
+
+    def option_levels(self) -> set[int]:
+        return {option["level"] for option in self.options}
+
+    def option_label(self, level: int | None) -> str:
+        return next((o["label"] for o in self.options if o["level"] == level), "")
+
+    def as_bank_question(self) -> BankQuestion:
+        """The pure value the scoring and roadmap modules work with."""
+        return BankQuestion(
+            id=self.key,
+            area=self.area,
+            text=self.text,
+            help=self.help,
+            weight=self.weight,
+            critical=self.critical,
+            checks=tuple(self.checks),
+            required=dict(self.required),
+            options=tuple(BankOption(**option) for option in self.options),
+            recommendations=tuple(
+                BankRecommendation(
+                    **{
+                        **rec,
+                        "levels": tuple(rec["levels"]),
+                        "how": tuple(rec["how"]),
+                        "depends_on": tuple(rec["depends_on"]),
+                    }
+                )
+                for rec in self.recommendations
+            ),
+        )
+
+
+class AssessmentStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class Assessment(models.Model):
+    workspace_path = "system__workspace"
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="assessments")
+    bank_version = models.ForeignKey(BankVersion, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=120)
+    band = models.CharField(
+        "target scale",
+        max_length=8,
+        choices=BAND_CHOICES,
+        help_text="The scale readiness is judged against.",
+    )
+    status = models.CharField(
+        max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.IN_PROGRESS
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("assessment_overview", args=[self.pk])
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == AssessmentStatus.SUBMITTED
+
+
+class AnswerState(models.TextChoices):
+    LEVEL = "level", "Answered"
+    NOT_APPLICABLE = "na", "Not applicable"
+    UNKNOWN = "unknown", "Don't know"
+
+
+class Answer(models.Model):
+    """The current answer to one question; ``version`` guards against lost concurrent edits."""
+
+    workspace_path = "assessment__system__workspace"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=AnswerState.choices)
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    na_reason = models.TextField(blank=True, max_length=1000)
+    notes = models.TextField(blank=True, max_length=5000)
+    evidence_links = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question"], name="one_answer_per_question"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="level", level__isnull=False)
+                | ~models.Q(state="level") & models.Q(level__isnull=True),
+                name="level_only_when_answered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.question_id}: {self.state} {self.level}"
+
+
+class AreaAssignment(models.Model):
+    """Who answers an area of an assessment (typically a contributor)."""
+
+    workspace_path = "assessment__system__workspace"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="assignments")
+    area = models.CharField(max_length=40)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "area"], name="one_assignee_per_area")
+        ]
+
+    def __str__(self):
+        return f"{self.area} → {self.user}"

@@ -1,0 +1,26 @@
+// ScaleReady's only script: progressive enhancement on top of htmx. Pages work without it.
+document.documentElement.classList.add("js");
+
+// A save that never reached the server (network down, server error) must be visible,
+// and the person's choice stays on screen because nothing was swapped.
+function markUnsaved(event, reason) {
+  const form = event.detail.elt.closest("form");
+  const status = form && form.querySelector(".save-status");
+  if (!status) return;
+  status.classList.remove("saved");
+  status.classList.add("error");
+  const version = status.querySelector("input[name=base_version]");
+  status.textContent = "Not saved: " + reason + " Your answer is still here; change it again or press Save to retry.";
+  if (version) status.prepend(version);
+  const save = form.querySelector(".save-button");
+  if (save) save.classList.add("visible");
+}
+
+document.addEventListener("htmx:sendError", (event) => markUnsaved(event, "the server could not be reached."));
+document.addEventListener("htmx:responseError", (event) => {
+  if (event.detail.xhr.status >= 500) markUnsaved(event, "the server had a problem (" + event.detail.xhr.status + ").");
+});
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const status = event.detail.elt.querySelector && event.detail.elt.querySelector(".save-status");
+  if (status && event.detail.elt.matches("form[hx-post]")) status.classList.add("saving");
+});
