@@ -6,10 +6,10 @@ whose role does not allow the action gets a 403. Role rights live in ``PERMISSIO
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import F, Model, QuerySet
 from django.http import Http404
 
-from assessments.models import Membership, Role
+from assessments.models import Role
 
 VIEW = "view"
 EDIT = "edit"  # systems, clients, assessments (start, assign, submit, reopen)
@@ -31,15 +31,20 @@ def role_allows(role: str, action: str) -> bool:
 
 
 def scoped(queryset: QuerySet | type[Model], user) -> QuerySet:
-    """Limit a queryset to the user's workspaces and annotate each row with ``member_role``."""
+    """Limit a queryset to the user's workspaces and annotate each row with ``member_role``.
+
+    The annotation reuses the filter's join to the user's membership (one per workspace),
+    so each object appears once and the check costs a single join.
+    """
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
     if not user.is_authenticated:
         return queryset.none()
-    role = Membership.objects.filter(
-        workspace=OuterRef(queryset.model.workspace_path), user=user
-    ).values("role")[:1]
-    return queryset.annotate(member_role=Subquery(role)).filter(member_role__isnull=False)
+    path = queryset.model.workspace_path
+    memberships = "memberships" if path == "pk" else f"{path}__memberships"
+    return queryset.filter(**{f"{memberships}__user": user}).annotate(
+        member_role=F(f"{memberships}__role")
+    )
 
 
 def get_for_user(user, queryset: QuerySet | type[Model], action: str = VIEW, **lookup):

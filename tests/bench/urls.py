@@ -1,13 +1,28 @@
-"""The app's URLs plus a bare view: the baseline every page benchmark is measured against."""
+"""The app's URLs plus baseline views every page benchmark is measured against."""
 
+from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import HttpResponse
 from django.urls import path
 
+from assessments.models import Membership
 from config.urls import urlpatterns as app_urlpatterns
 
 
 def hello(request):
+    """The bare view: Django's request/response cycle and middleware, nothing else."""
     return HttpResponse("hello")
 
 
-urlpatterns = [*app_urlpatterns, path("bench/hello/", hello)]
+@login_required
+def authenticated_write(request):
+    """The floor of any autosave: a logged-in request that writes one row."""
+    Membership.objects.filter(user=request.user).update(role=F("role"))
+    return HttpResponse("ok")
+
+
+urlpatterns = [
+    *app_urlpatterns,
+    path("bench/hello/", hello),
+    path("bench/authenticated-write/", authenticated_write),
+]
