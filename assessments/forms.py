@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import URLValidator
 
+from assessments.bank import BANDS, PHASES, load_bank
 from assessments.models import (
     AnswerState,
     Assessment,
@@ -260,3 +261,91 @@ class AnswersImportForm(forms.Form):
             return json.loads(upload.read().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise forms.ValidationError(f"This file is not valid JSON ({exc}).") from None
+
+
+class CustomQuestionForm(forms.Form):
+    """A workspace's own question: five maturity levels, required levels, one recommendation."""
+
+    LEVEL_CHOICES = [(level, str(level)) for level in range(5)]
+
+    area = forms.ChoiceField()
+    text = forms.CharField(max_length=500, label="Question")
+    help = forms.CharField(
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Why it matters at scale"
+    )
+    weight = forms.TypedChoiceField(
+        choices=[(1, "1 — minor"), (2, "2 — normal"), (3, "3 — major")], coerce=int, initial=2
+    )
+    critical = forms.BooleanField(required=False, help_text="A gap here caps the verdict.")
+    option_0 = forms.CharField(
+        max_length=200, label="Level 0 answer", help_text="The least mature answer."
+    )
+    option_1 = forms.CharField(max_length=200, required=False, label="Level 1 answer")
+    option_2 = forms.CharField(max_length=200, required=False, label="Level 2 answer")
+    option_3 = forms.CharField(max_length=200, required=False, label="Level 3 answer")
+    option_4 = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Level 4 answer",
+        help_text="The most mature answer. Leave unneeded levels empty (keep at least three).",
+    )
+    required_1k = forms.TypedChoiceField(
+        choices=LEVEL_CHOICES, coerce=int, initial=0, label="Level required up to 1K users"
+    )
+    required_10k = forms.TypedChoiceField(
+        choices=LEVEL_CHOICES, coerce=int, initial=1, label="… up to 10K"
+    )
+    required_100k = forms.TypedChoiceField(
+        choices=LEVEL_CHOICES, coerce=int, initial=2, label="… up to 100K"
+    )
+    required_1m = forms.TypedChoiceField(
+        choices=LEVEL_CHOICES, coerce=int, initial=3, label="… up to 1M"
+    )
+    required_gt1m = forms.TypedChoiceField(
+        choices=LEVEL_CHOICES, coerce=int, initial=3, label="… more than 1M"
+    )
+    rec_title = forms.CharField(max_length=200, required=False, label="Recommendation title")
+    rec_why = forms.CharField(
+        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why do it"
+    )
+    rec_how = forms.CharField(
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="How, one step per line",
+        help_text="Two to five concrete steps.",
+    )
+    rec_effort = forms.ChoiceField(
+        choices=[("S", "S — days"), ("M", "M — weeks"), ("L", "L — months")],
+        initial="M",
+        label="Effort",
+    )
+    rec_impact = forms.TypedChoiceField(
+        choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, initial=2, label="Impact"
+    )
+    rec_phase = forms.TypedChoiceField(choices=[], coerce=int, initial=3, label="Roadmap phase")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bank = load_bank()
+        self.fields["area"].choices = [(area.id, area.title) for area in bank.areas]
+        self.fields["rec_phase"].choices = [
+            (number, f"{number}. {title}") for number, title in PHASES.items()
+        ]
+
+    def question_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "text": data["text"].strip(),
+            "help": data["help"].strip(),
+            "weight": data["weight"],
+            "critical": data["critical"],
+            "option_labels": [data[f"option_{level}"].strip() for level in range(5)],
+            "required": {band: data[f"required_{band}"] for band in BANDS},
+            "rec_title": data["rec_title"].strip(),
+            "rec_why": data["rec_why"].strip(),
+            "rec_how": [line.strip() for line in data["rec_how"].splitlines() if line.strip()],
+            "rec_effort": data["rec_effort"],
+            "rec_impact": data["rec_impact"],
+            "rec_phase": data["rec_phase"],
+        }

@@ -172,9 +172,7 @@ def current_answer(assessment: Assessment, question: Question) -> Answer | None:
 def area_progress(assessment: Assessment, user) -> list[AreaProgress]:
     """Each area's answered/total counts and assignee, in bank order; three queries."""
     totals = dict(
-        Question.objects.filter(bank_version=assessment.bank_version_id)
-        .values_list("area")
-        .annotate(n=Count("id"))
+        Question.objects.for_assessment(assessment).values_list("area").annotate(n=Count("id"))
     )
     answered = dict(assessment.answers.values_list("question__area").annotate(n=Count("id")))
     assignees = area_assignees(assessment)
@@ -200,9 +198,7 @@ def area_progress(assessment: Assessment, user) -> list[AreaProgress]:
 def first_unanswered(assessment: Assessment, area_order: list[str]) -> tuple[str, str] | None:
     """The (area, question key) to resume at: the first question without an answer."""
     answered = set(assessment.answers.values_list("question_id", flat=True))
-    questions = Question.objects.filter(bank_version=assessment.bank_version_id).values_list(
-        "pk", "area", "key"
-    )
+    questions = Question.objects.for_assessment(assessment).values_list("pk", "area", "key")
     rank = {area: i for i, area in enumerate(area_order)}
     pending = [
         (rank.get(area, len(rank)), pk, area, key)
@@ -269,7 +265,7 @@ def parse_answers_document(document, assessment: Assessment) -> dict[str, Answer
     rows = document.get("answers")
     if not isinstance(rows, list):
         raise AnswersImportError(["`answers` must be a list."])
-    questions = {q.key: q for q in Question.objects.filter(bank_version=assessment.bank_version_id)}
+    questions = {q.key: q for q in Question.objects.for_assessment(assessment)}
     problems: list[str] = []
     parsed: dict[str, AnswerInput] = {}
     for index, row in enumerate(rows, start=1):
@@ -329,8 +325,7 @@ def answers_import(assessment: Assessment, document, user) -> int:
     """Replace all answers with the file's; on any problem nothing is changed."""
     parsed = parse_answers_document(document, assessment)
     questions = {
-        q.key: q
-        for q in Question.objects.filter(bank_version=assessment.bank_version_id, key__in=parsed)
+        q.key: q for q in Question.objects.for_assessment(assessment).filter(key__in=parsed)
     }
     Answer.objects.select_for_update().filter(assessment=assessment).delete()
     Answer.objects.bulk_create(
@@ -356,10 +351,14 @@ def bank_upgrade_diff(assessment: Assessment, target: BankVersion) -> BankDiff:
 
 @transaction.atomic
 def assessment_upgrade(assessment: Assessment, target: BankVersion) -> BankDiff:
-    """Move answers to the same questions in ``target``; answers that no longer fit are dropped."""
+    """Move answers to the same questions in ``target``; answers that no longer fit are dropped.
+
+    Answers to the workspace's custom questions do not depend on the bank and stay as they are.
+    """
     diff = bank_upgrade_diff(assessment, target)
     new_questions = {q.key: q for q in Question.objects.filter(bank_version=target)}
-    for answer in assessment.answers.select_for_update().select_related("question"):
+    bank_answers = assessment.answers.filter(question__bank_version__isnull=False)
+    for answer in bank_answers.select_for_update().select_related("question"):
         replacement = new_questions.get(answer.question.key)
         fits = replacement is not None and (
             answer.state != AnswerState.LEVEL or answer.level in replacement.option_levels()

@@ -69,6 +69,14 @@ urlpatterns = [
     path("systems/<int:system_id>/", systems.system_detail, name="system_detail"),
     path("systems/<int:system_id>/edit/", systems.system_edit, name="system_edit"),
     path("systems/<int:system_id>/delete/", systems.system_delete, name="system_delete"),
+    path(
+        "w/<int:workspace_id>/questions/", systems.custom_question_list, name="custom_question_list"
+    ),
+    path(
+        "questions/<int:question_id>/delete/",
+        systems.custom_question_delete_view,
+        name="custom_question_delete",
+    ),
     # Assessments and the questionnaire
     path(
         "systems/<int:system_id>/assessments/new/",

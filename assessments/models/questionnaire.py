@@ -33,11 +33,32 @@ class BankVersion(models.Model):
         return {area["id"]: area["title"] for area in self.areas}
 
 
+class QuestionQuerySet(models.QuerySet):
+    def for_assessment(self, assessment) -> "QuestionQuerySet":
+        """The assessment's bank version questions plus its workspace's custom questions."""
+        return self.filter(
+            models.Q(bank_version=assessment.bank_version_id)
+            | models.Q(workspace=assessment.system.workspace_id)
+        )
+
+
 class Question(models.Model):
-    """One question of one bank version, with everything needed to score it."""
+    """One question of one bank version, or a workspace's own custom question.
+
+    Both carry everything needed to score them, so custom questions are scored like the rest.
+    """
+
+    workspace_path = "workspace"  # bank questions have none, so access lookups never reach them
 
     bank_version = models.ForeignKey(
-        BankVersion, on_delete=models.CASCADE, related_name="questions"
+        BankVersion, on_delete=models.CASCADE, related_name="questions", null=True, blank=True
+    )
+    workspace = models.ForeignKey(
+        "assessments.Workspace",
+        on_delete=models.CASCADE,
+        related_name="custom_questions",
+        null=True,
+        blank=True,
     )
     key = models.CharField(max_length=100, help_text="The stable id, e.g. database.backups.")
     area = models.CharField(max_length=40)
@@ -51,10 +72,21 @@ class Question(models.Model):
     options = models.JSONField(help_text="Options: level, label, description.")
     recommendations = models.JSONField(default=list)
 
+    objects = QuestionQuerySet.as_manager()
+
     class Meta:
-        ordering = ["position"]
+        ordering = ["position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["bank_version", "key"], name="unique_question_key")
+            models.UniqueConstraint(fields=["bank_version", "key"], name="unique_question_key"),
+            models.UniqueConstraint(
+                fields=["workspace", "key"],
+                condition=models.Q(workspace__isnull=False),
+                name="unique_custom_question_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bank_version__isnull=True) ^ models.Q(workspace__isnull=True),
+                name="question_in_bank_or_workspace",
+            ),
         ]
         indexes = [models.Index(fields=["bank_version", "area", "position"])]
 
@@ -154,7 +186,7 @@ class Answer(models.Model):
     workspace_path = "assessment__system__workspace"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     state = models.CharField(max_length=10, choices=AnswerState.choices)
     level = models.PositiveSmallIntegerField(null=True, blank=True)
     na_reason = models.TextField(blank=True, max_length=1000)

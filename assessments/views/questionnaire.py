@@ -37,7 +37,7 @@ AREA_PAGE = "assessments/assessment_area.html"
 
 
 def get_assessment(request, assessment_id, action=access.VIEW):
-    queryset = Assessment.objects.select_related("system", "bank_version")
+    queryset = Assessment.objects.select_related("system__workspace", "bank_version")
     return access.get_for_user(request.user, queryset, action, pk=assessment_id)
 
 
@@ -83,7 +83,7 @@ def assessment_overview(request, assessment_id):
     context = {
         "assessment": assessment,
         "system": assessment.system,
-        "workspace_id": assessment.system.workspace_id,
+        "workspace": assessment.system.workspace,
         "areas": areas,
         "answered": sum(area.answered for area in areas),
         "total": sum(area.total for area in areas),
@@ -123,7 +123,7 @@ def area_page_context(request, assessment, area, override=None):
     """The whole area page; ``override`` replaces one question's card (errors, conflicts)."""
     area_ids = [a["id"] for a in assessment.bank_version.areas]
     index = area_ids.index(area)
-    questions = list(Question.objects.filter(bank_version=assessment.bank_version_id, area=area))
+    questions = list(Question.objects.for_assessment(assessment).filter(area=area))
     answers = {
         a.question_id: a
         for a in Answer.objects.filter(
@@ -145,7 +145,7 @@ def area_page_context(request, assessment, area, override=None):
     return {
         "assessment": assessment,
         "system": assessment.system,
-        "workspace_id": assessment.system.workspace_id,
+        "workspace": assessment.system.workspace,
         "area": assessment.bank_version.areas[index],
         "previous_area": assessment.bank_version.areas[index - 1] if index else None,
         "next_area": assessment.bank_version.areas[index + 1]
@@ -201,9 +201,7 @@ def card_context(assessment, question, answer, *, refusal, form=None, conflict=F
 def answer_view(request, assessment_id, question_key):
     """GET: one question's card (htmx) or its place on the area page. POST: save it."""
     assessment = get_assessment(request, assessment_id)
-    question = get_object_or_404(
-        Question, bank_version=assessment.bank_version_id, key=question_key
-    )
+    question = get_object_or_404(Question.objects.for_assessment(assessment), key=question_key)
     area_url = reverse("assessment_area", args=[assessment.pk, question.area])
     if request.method != "POST":
         if not request.htmx:
@@ -377,7 +375,7 @@ def assessment_upgrade_view(request, assessment_id):
     context = {
         "assessment": assessment,
         "system": assessment.system,
-        "workspace_id": assessment.system.workspace_id,
+        "workspace": assessment.system.workspace,
         "target": target,
         "diff": diff,
         "lost_answers": sorted(lost),

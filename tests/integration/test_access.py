@@ -8,7 +8,8 @@ parameter this file does not know fails the sweep until a fixture object is adde
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from assessments.models import Role
+from assessments.bank_records import question_fields
+from assessments.models import Question, Role
 from tests.factories import (
     AnswerFactory,
     AssessmentFactory,
@@ -51,7 +52,13 @@ def foreign_objects(make_member, bank_version):
     assessment = AssessmentFactory(system__workspace=workspace, bank_version=bank_version)
     question = bank_version.questions.first()
     AnswerFactory(assessment=assessment, question=question)
+    custom = Question.objects.create(
+        workspace=workspace,
+        position=10**6,
+        **{**question_fields(question.as_bank_question()), "key": "x.custom_y"},
+    )
     return {
+        "question_id": custom.pk,
         "assessment_id": assessment.pk,
         "area": question.area,
         "question_key": question.key,
