@@ -22,7 +22,7 @@ VALID = {
     "required_gt1m": "4",
     "rec_title": "Map and enforce data residency",
     "rec_why": "You cannot defend what you have not mapped.",
-    "rec_how": "List every data store and its region\nBlock other regions with an organisation policy",
+    "rec_how": "List every data store and its region\nBlock other regions with an org policy",
     "rec_effort": "M",
     "rec_impact": "3",
     "rec_phase": "5",
