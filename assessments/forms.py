@@ -13,6 +13,7 @@ from assessments.models import (
     Client,
     Invitation,
     Membership,
+    RoadmapEntry,
     Role,
     System,
     Workspace,
@@ -121,8 +122,21 @@ class SystemForm(forms.ModelForm):
 
     class Meta:
         model = System
-        fields = ["name", "client", "description", "current_users", "target_users", "peak_rps"]
+        fields = [
+            "name",
+            "client",
+            "description",
+            "current_users",
+            "target_users",
+            "peak_rps",
+            "requests_per_user_per_minute",
+            "peak_factor",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "requests_per_user_per_minute": "Requests per online user per minute (optional)",
+            "peak_factor": "Peak factor (optional)",
+        }
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
         super().__init__(*args, **kwargs)
@@ -349,3 +363,31 @@ class CustomQuestionForm(forms.Form):
             "rec_impact": data["rec_impact"],
             "rec_phase": data["rec_phase"],
         }
+
+
+class RoadmapEntryForm(forms.ModelForm):
+    class Meta:
+        model = RoadmapEntry
+        fields = ["status", "owner", "target_date", "hidden", "hidden_reason"]
+        widgets = {"target_date": forms.DateInput(attrs={"type": "date"})}
+        labels = {"hidden": "Hide from the plan", "hidden_reason": "Why hide it"}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("hidden") and not cleaned.get("hidden_reason", "").strip():
+            self.add_error(
+                "hidden_reason", "Say why this item is hidden; the reason is kept with it."
+            )
+        return cleaned
+
+
+class CustomRoadmapItemForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    why = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    phase = forms.TypedChoiceField(choices=[], coerce=int)
+    effort = forms.ChoiceField(choices=[("S", "S — days"), ("M", "M — weeks"), ("L", "L — months")])
+    impact = forms.TypedChoiceField(choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, initial=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = [(n, f"{n}. {title}") for n, title in PHASES.items()]

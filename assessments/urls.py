@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assessments.forms import LoginForm
-from assessments.views import accounts, questionnaire, systems, workspaces
+from assessments.views import accounts, questionnaire, results, systems, workspaces
 
 urlpatterns = [
     path("", workspaces.home, name="home"),
@@ -123,6 +123,29 @@ urlpatterns = [
         questionnaire.assessment_import,
         name="assessment_import",
     ),
+    path("assessments/<int:assessment_id>/results/", results.results_view, name="results"),
+    path("assessments/<int:assessment_id>/roadmap/", results.roadmap_view, name="roadmap"),
+    path(
+        "assessments/<int:assessment_id>/roadmap/items/<str:key>/",
+        results.roadmap_item_update,
+        name="roadmap_item_update",
+    ),
+    path(
+        "assessments/<int:assessment_id>/roadmap/items/<str:key>/move/",
+        results.roadmap_item_move,
+        name="roadmap_item_move",
+    ),
+    path(
+        "assessments/<int:assessment_id>/roadmap/custom/",
+        results.roadmap_custom_add,
+        name="roadmap_custom_add",
+    ),
+    path(
+        "assessments/<int:assessment_id>/roadmap/reviewed/",
+        results.roadmap_reviewed,
+        name="roadmap_reviewed",
+    ),
+    path("methodology/", results.methodology, name="methodology"),
     path(
         "assessments/<int:assessment_id>/upgrade/",
         questionnaire.assessment_upgrade_view,

@@ -6,6 +6,8 @@ from assessments.models.questionnaire import (
     AssessmentStatus,
     BankVersion,
     Question,
+    RoadmapEntry,
+    RoadmapStatus,
 )
 from assessments.models.workspaces import (
     Client,
@@ -27,6 +29,8 @@ __all__ = [
     "Invitation",
     "Membership",
     "Question",
+    "RoadmapEntry",
+    "RoadmapStatus",
     "Role",
     "System",
     "Workspace",

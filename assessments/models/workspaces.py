@@ -151,6 +151,18 @@ class System(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PEAK_RPS)],
         help_text="Peak requests per second today, if you know it.",
     )
+    requests_per_user_per_minute = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01), MaxValueValidator(10_000)],
+        help_text="Requests each online user makes per minute; blank uses the documented default.",
+    )
+    peak_factor = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How much higher short spikes are than the busy hour; blank uses the default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

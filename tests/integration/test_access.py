@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assessments.bank_records import question_fields
-from assessments.models import Question, Role
+from assessments.models import Question, RoadmapEntry, Role
 from tests.factories import (
     AnswerFactory,
     AssessmentFactory,
@@ -57,7 +57,9 @@ def foreign_objects(make_member, bank_version):
         position=10**6,
         **{**question_fields(question.as_bank_question()), "key": "x.custom_y"},
     )
+    RoadmapEntry.objects.create(assessment=assessment, key="custom-1", is_custom=True, title="x")
     return {
+        "key": "custom-1",
         "question_id": custom.pk,
         "assessment_id": assessment.pk,
         "area": question.area,
@@ -125,7 +127,7 @@ def test_no_page_outside_the_public_ones_is_open_to_anonymous_visitors(client, d
         if response.status_code == 200:
             open_routes.append(route)
     assert sorted(open_routes) == sorted(
-        ["healthz", "readyz", "accounts/signup/", "accounts/login/"]
+        ["healthz", "readyz", "accounts/signup/", "accounts/login/", "methodology/"]
     )
 
 

@@ -1,0 +1,219 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from assessments import access, roadmap, scoring
+from assessments.bank import PHASES
+from assessments.forms import CustomRoadmapItemForm, RoadmapEntryForm
+from assessments.models import RoadmapStatus
+from assessments.results import assessment_results
+from assessments.roadmap_edits import (
+    RoadmapEditRefused,
+    apply_edits,
+    custom_item_create,
+    entry_for,
+    roadmap_mark_reviewed,
+    roadmap_move,
+)
+from assessments.views.questionnaire import get_assessment
+
+ROADMAP_PAGE = "assessments/roadmap.html"
+CHART_BAR_WIDTH = 360  # px of the SVG bar at a score of 100
+CHART_ROW_HEIGHT = 34
+
+
+def system_results(assessment):
+    """Score with the system's latest probe evidence, when the probe engine has some."""
+    evidence, burst = probe_evidence(assessment.system)
+    return assessment_results(assessment, evidence, burst)
+
+
+def probe_evidence(system):
+    try:
+        from checks.runs import latest_burst, latest_evidence
+    except ImportError:  # the probe engine's run storage is not installed yet
+        return [], None
+    evidence = [scoring.EvidenceResult(**result) for result in latest_evidence(system)]
+    return evidence, latest_burst(system)
+
+
+def area_chart(results):
+    rows = []
+    for index, area in enumerate(results.score.areas):
+        score = area.score
+        rows.append(
+            {
+                "title": results.area_titles.get(area.area, area.area),
+                "score": score,
+                "y": index * CHART_ROW_HEIGHT,
+                "width": 0 if score is None else round(score * CHART_BAR_WIDTH / 100),
+                "band": "na"
+                if score is None
+                else "good"
+                if score >= 85
+                else "ok"
+                if score >= 70
+                else "risk"
+                if score >= 50
+                else "bad",
+            }
+        )
+    return {"rows": rows, "height": len(rows) * CHART_ROW_HEIGHT, "bar_width": CHART_BAR_WIDTH}
+
+
+@login_required
+def results_view(request, assessment_id):
+    assessment = get_assessment(request, assessment_id)
+    results = system_results(assessment)
+    score = results.score
+    gaps_by_area = {}
+    for question_score in score.gaps:
+        question = results.questions[question_score.question_id]
+        gaps_by_area.setdefault(results.area_titles.get(question.area, question.area), []).append(
+            {"score": question_score, "question": question}
+        )
+    context = {
+        "assessment": assessment,
+        "system": assessment.system,
+        "workspace": assessment.system.workspace,
+        "score": score,
+        "chart": area_chart(results),
+        "gaps_by_area": gaps_by_area,
+        "contradictions": [
+            {"c": c, "question": results.questions[c.question_id]} for c in score.contradictions
+        ],
+        "confidence": {
+            name: sum(1 for q in score.questions if q.confidence == name)
+            for name in scoring.CONFIDENCES
+        },
+        "top_items": results.roadmap.top(5),
+        "headroom": score.headroom,
+    }
+    return render(request, "assessments/results.html", context)
+
+
+def roadmap_context(request, assessment):
+    results = system_results(assessment)
+    entries = list(assessment.roadmap_entries.all())
+    if assessment.roadmap_seen is None:
+        roadmap_mark_reviewed(assessment, apply_edits(results.roadmap, entries, None))
+    edited = apply_edits(results.roadmap, entries, assessment.roadmap_seen)
+    filters = {
+        "phase": request.GET.get("phase", ""),
+        "severity": request.GET.get("severity", ""),
+        "status": request.GET.get("status", ""),
+        "quick": request.GET.get("quick", ""),
+    }
+
+    def keep(row):
+        return (
+            (not filters["phase"] or str(row.phase) == filters["phase"])
+            and (not filters["severity"] or row.severity == filters["severity"])
+            and (not filters["status"] or row.status == filters["status"])
+            and (not filters["quick"] or row.quick_win)
+        )
+
+    phases = [
+        {"number": n, "title": PHASES[n], "rows": [r for r in edited.phases[n] if keep(r)]}
+        for n in PHASES
+    ]
+    can_edit = access.role_allows(assessment.member_role, access.EDIT)
+    return {
+        "assessment": assessment,
+        "system": assessment.system,
+        "workspace": assessment.system.workspace,
+        "phases": phases,
+        "edited": edited,
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "can_edit": can_edit,
+        "statuses": RoadmapStatus.choices,
+        "severities": [s for s in scoring.SEVERITIES if s != "none"],
+        "phase_choices": PHASES.items(),
+        "custom_form": CustomRoadmapItemForm(),
+        "area_titles": results.area_titles,
+    }
+
+
+@login_required
+def roadmap_view(request, assessment_id):
+    assessment = get_assessment(request, assessment_id)
+    context = roadmap_context(request, assessment)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{ROADMAP_PAGE}#roadmap_list", context)
+    return render(request, ROADMAP_PAGE, context)
+
+
+def back_to_roadmap(request, assessment, anchor=""):
+    if request.htmx:
+        context = roadmap_context(request, assessment)
+        return render(request, f"{ROADMAP_PAGE}#roadmap_list", context)
+    return redirect(reverse("roadmap", args=[assessment.pk]) + anchor)
+
+
+@login_required
+def roadmap_item_update(request, assessment_id, key):
+    assessment = get_assessment(request, assessment_id, access.EDIT)
+    if request.method != "POST":
+        return redirect("roadmap", assessment.pk)
+    entry = entry_for(assessment, key)
+    form = RoadmapEntryForm(request.POST, instance=entry)
+    if form.is_valid():
+        entry = form.save(commit=False)
+        entry.updated_by = request.user
+        entry.save()
+        if not request.htmx:
+            messages.success(request, "Roadmap item updated.")
+    else:
+        errors = " ".join(e for field_errors in form.errors.values() for e in field_errors)
+        messages.error(request, f"Not saved: {errors}")
+        if request.htmx:
+            context = roadmap_context(request, assessment)
+            context["row_errors"] = {key: errors}
+            return render(request, f"{ROADMAP_PAGE}#roadmap_list", context, status=422)
+    return back_to_roadmap(request, assessment, f"#item-{key}")
+
+
+@login_required
+def roadmap_item_move(request, assessment_id, key):
+    assessment = get_assessment(request, assessment_id, access.EDIT)
+    if request.method != "POST":
+        return redirect("roadmap", assessment.pk)
+    direction = -1 if request.POST.get("direction") == "up" else 1
+    edited = roadmap_context(request, assessment)["edited"]
+    try:
+        roadmap_move(assessment, edited, key, direction, request.user)
+    except RoadmapEditRefused as exc:
+        messages.error(request, str(exc))
+    return back_to_roadmap(request, assessment, f"#item-{key}")
+
+
+@login_required
+def roadmap_custom_add(request, assessment_id):
+    assessment = get_assessment(request, assessment_id, access.EDIT)
+    if request.method != "POST":
+        return redirect("roadmap", assessment.pk)
+    form = CustomRoadmapItemForm(request.POST)
+    if form.is_valid():
+        custom_item_create(assessment, request.user, **form.cleaned_data)
+        messages.success(request, "Item added to the roadmap.")
+        return redirect("roadmap", assessment.pk)
+    context = roadmap_context(request, assessment)
+    context["custom_form"] = form
+    return render(request, ROADMAP_PAGE, context, status=422)
+
+
+@login_required
+def roadmap_reviewed(request, assessment_id):
+    assessment = get_assessment(request, assessment_id, access.EDIT)
+    if request.method == "POST":
+        roadmap_mark_reviewed(assessment, roadmap_context(request, assessment)["edited"])
+        messages.success(request, "Noted. Changes from now on are compared with this roadmap.")
+    return redirect("roadmap", assessment.pk)
+
+
+def methodology(request):
+    """How scores, verdicts and the roadmap are made, generated from the code's constants."""
+    sections = list(scoring.METHODOLOGY) + list(roadmap.METHODOLOGY)
+    return render(request, "assessments/methodology.html", {"sections": sections})
