@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from assessments import access
+from assessments import access, answers_format
+from assessments.answers_format import AnswersFileInvalid, parse_answers_file
 from assessments.bank import BANDS
 from assessments.bank.diff import BankDiff, diff_questions
 from assessments.models import (
@@ -23,8 +24,6 @@ from assessments.models import (
     Role,
 )
 
-EXPORT_FORMAT = "scaleready.answers"
-EXPORT_FORMAT_VERSION = 1
 MAX_EVIDENCE_LINKS = 10
 
 
@@ -217,8 +216,8 @@ def first_unanswered(assessment: Assessment, area_order: list[str]) -> tuple[str
 def answers_export(assessment: Assessment) -> dict:
     answers = assessment.answers.select_related("question").order_by("question__key")
     return {
-        "format": EXPORT_FORMAT,
-        "format_version": EXPORT_FORMAT_VERSION,
+        "format": answers_format.FORMAT,
+        "format_version": answers_format.FORMAT_VERSION,
         "bank_version": assessment.bank_version.version,
         "band": assessment.band,
         "system": assessment.system.name,
@@ -240,84 +239,23 @@ def answers_export(assessment: Assessment) -> dict:
 
 def parse_answers_document(document, assessment: Assessment) -> dict[str, AnswerInput]:
     """Validate a whole answers file against the assessment; every problem is reported."""
-    if not isinstance(document, dict):
-        raise AnswersImportError(
-            ["The file must contain a JSON object, as exported by ScaleReady."]
+    option_levels = {q.key: q.option_levels() for q in Question.objects.for_assessment(assessment)}
+    try:
+        rows = parse_answers_file(
+            document, bank_version=assessment.bank_version.version, option_levels=option_levels
         )
-    if document.get("format") != EXPORT_FORMAT:
-        raise AnswersImportError(
-            ["This is not a ScaleReady answers export (its `format` is missing or different)."]
+    except AnswersFileInvalid as exc:
+        raise AnswersImportError(exc.problems) from None
+    return {
+        key: AnswerInput(
+            state=row.state,
+            level=row.level,
+            na_reason=row.na_reason,
+            notes=row.notes,
+            evidence_links=row.evidence_links,
         )
-    if document.get("format_version") != EXPORT_FORMAT_VERSION:
-        found = document.get("format_version")
-        raise AnswersImportError(
-            [f"Unsupported format_version {found!r}; expected {EXPORT_FORMAT_VERSION}."]
-        )
-    bank_version = assessment.bank_version.version
-    if document.get("bank_version") != bank_version:
-        raise AnswersImportError(
-            [
-                f"The file was exported from question bank {document.get('bank_version')!r}, "
-                f"but this assessment uses {bank_version!r}. Upgrade the older assessment "
-                "so both use the same bank, then export again."
-            ]
-        )
-    rows = document.get("answers")
-    if not isinstance(rows, list):
-        raise AnswersImportError(["`answers` must be a list."])
-    questions = {q.key: q for q in Question.objects.for_assessment(assessment)}
-    problems: list[str] = []
-    parsed: dict[str, AnswerInput] = {}
-    for index, row in enumerate(rows, start=1):
-        where = f"Answer {index}"
-        if not isinstance(row, dict):
-            problems.append(f"{where}: must be an object.")
-            continue
-        key = row.get("question")
-        if key not in questions:
-            problems.append(f"{where}: unknown question id {key!r}.")
-            continue
-        if key in parsed:
-            problems.append(f"{where}: question {key!r} appears twice.")
-            continue
-        try:
-            parsed[key] = answer_input_from_row(row, questions[key])
-        except ValueError as exc:
-            problems.append(f"{where} ({key}): {exc}")
-    if problems:
-        raise AnswersImportError(problems)
-    return parsed
-
-
-def answer_input_from_row(row: dict, question: Question) -> AnswerInput:
-    unknown = set(row) - {"question", "state", "level", "na_reason", "notes", "evidence_links"}
-    if unknown:
-        raise ValueError(f"unknown fields {sorted(unknown)}.")
-    state = row.get("state")
-    if state not in AnswerState.values:
-        raise ValueError(f"state must be one of {AnswerState.values}, not {state!r}.")
-    level = row.get("level")
-    if state == AnswerState.LEVEL and (
-        type(level) is not int or level not in question.option_levels()
-    ):
-        raise ValueError(f"level must be one of {sorted(question.option_levels())}, not {level!r}.")
-    if state != AnswerState.LEVEL and level is not None:
-        raise ValueError("level must be null unless state is 'level'.")
-    texts = {name: row.get(name, "") for name in ("na_reason", "notes")}
-    if not all(isinstance(value, str) for value in texts.values()):
-        raise ValueError("na_reason and notes must be text.")
-    if state == AnswerState.NOT_APPLICABLE and not texts["na_reason"].strip():
-        raise ValueError("a 'not applicable' answer needs na_reason.")
-    links = row.get("evidence_links", [])
-    if not isinstance(links, list) or not all(isinstance(link, str) for link in links):
-        raise ValueError("evidence_links must be a list of URLs.")
-    return AnswerInput(
-        state=state,
-        level=level,
-        na_reason=texts["na_reason"],
-        notes=texts["notes"],
-        evidence_links=tuple(links),
-    )
+        for key, row in rows.items()
+    }
 
 
 @transaction.atomic

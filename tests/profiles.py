@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from assessments import answers_format
 from assessments.bank import Question, load_bank
 from assessments.scoring import AnswerValue
 
-EXPORT_FORMAT = "scaleready.answers"
-EXPORT_FORMAT_VERSION = 1
 
 UNKNOWN = "unknown"
 NA_PREFIX = "na:"  # "na:<reason>" in an override marks the question N/A with that reason
@@ -63,8 +62,8 @@ def _document(
             row["level"] = min(int(value), _top(question))
         rows.append(row)
     return {
-        "format": EXPORT_FORMAT,
-        "format_version": EXPORT_FORMAT_VERSION,
+        "format": answers_format.FORMAT,
+        "format_version": answers_format.FORMAT_VERSION,
         "bank_version": bank.version,
         "band": band,
         "system": name.replace("_", " ").capitalize(),

@@ -81,8 +81,11 @@ def test_export_then_import_into_another_assessment_round_trips_exactly(
     [
         (b"{not json", "This file is not valid JSON"),
         (b"\xff\xfe\x00", "This file is not valid JSON"),
-        (b"[]", "must contain a JSON object"),
-        (json.dumps({"format": "other"}).encode(), "not a ScaleReady answers export"),
+        (b"[]", "must hold a JSON object"),
+        (
+            json.dumps({"format": "other"}).encode(),
+            "`format` must be &#x27;scaleready.answers&#x27;",
+        ),
     ],
 )
 def test_malformed_files_are_rejected_and_nothing_changes(
@@ -117,7 +120,7 @@ def test_unknown_question_ids_and_bad_values_are_all_reported_and_nothing_is_app
     page = upload(client, assessment, json.dumps(document).encode()).content.decode()
     assert "Nothing was imported" in page
     assert "level must be one of" in page
-    assert "needs na_reason" in page
+    assert "a &#x27;not applicable&#x27; answer needs na_reason" in page
     assert "unknown question id &#x27;made.up_question&#x27;" in page
     assert Answer.objects.filter(assessment=assessment).count() == 4
     assert Answer.objects.get(assessment=assessment, state="na").na_reason == "No mobile app"

@@ -14,11 +14,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from assessments.answers_format import AnswersFileInvalid, header_problem, parse_answers_file
 from assessments.bank import BAND_TITLES, Bank, band_for_users, load_bank
 from assessments.roadmap import DEFAULT_TOP, Roadmap, build_roadmap
 from assessments.scoring import (
-    ANSWER_STATES,
-    LEVEL,
     VERDICT_LABELS,
     AnswerValue,
     CapacityInputs,
@@ -29,13 +28,10 @@ from assessments.scoring import (
 from checks.catalog.base import STATUSES
 from checks.ids import CHECK_IDS
 
-ANSWERS_FORMAT = "scaleready.answers"  # as written by assessments.questionnaire.answers_export
-ANSWERS_FORMAT_VERSION = 1
 PROBE_FORMAT = "scaleready.probe"  # as written by checks.probe.report_to_dict
 PROBE_FORMAT_VERSION = 1
 OUTPUT_FORMAT = "scaleready.score"
 OUTPUT_FORMAT_VERSION = 1
-ANSWER_FIELDS = {"question", "state", "level", "na_reason", "notes", "evidence_links"}
 
 
 class InvalidFile(Exception):
@@ -210,87 +206,24 @@ def read_json(path: Path, what: str) -> Any:
 def _check_header(
     document: Any, path: Path, what: str, format_name: str, version: int, export_hint: str
 ) -> None:
-    if not isinstance(document, dict):
-        raise InvalidFile(path, what, [f"the file must hold a JSON object, as {export_hint}"])
-    if document.get("format") != format_name:
-        raise InvalidFile(
-            path,
-            what,
-            [f"`format` must be {format_name!r} ({export_hint}), got {document.get('format')!r}"],
-        )
-    if document.get("format_version") != version:
-        raise InvalidFile(
-            path,
-            what,
-            [f"`format_version` must be {version}, got {document.get('format_version')!r}"],
-        )
+    problem = header_problem(document, format_name, version, export_hint)
+    if problem:
+        raise InvalidFile(path, what, [problem])
 
 
 def parse_answers(document: Any, bank: Bank, path: Path | None = None) -> dict[str, AnswerValue]:
     """Validate an answers export against ``bank``: every problem is reported at once."""
-    what = "answers file"
-    path = path or Path("<answers>")
-    _check_header(
-        document,
-        path,
-        what,
-        ANSWERS_FORMAT,
-        ANSWERS_FORMAT_VERSION,
-        "written by the questionnaire's answers export",
-    )
-    if document.get("bank_version") != bank.version:
-        raise InvalidFile(
-            path,
-            what,
-            [
-                f"it was exported from question bank {document.get('bank_version')!r}, but the "
-                f"shipped bank is {bank.version!r}; upgrade the assessment to this bank and "
-                "export again"
-            ],
+    option_levels = {q.id: [o.level for o in q.options] for q in bank.questions}
+    try:
+        rows = parse_answers_file(
+            document,
+            bank_version=bank.version,
+            option_levels=option_levels,
+            bank_owner="the shipped bank",
         )
-    rows = document.get("answers")
-    if not isinstance(rows, list):
-        raise InvalidFile(path, what, ["`answers` must be a list"])
-    problems: list[str] = []
-    answers: dict[str, AnswerValue] = {}
-    for index, row in enumerate(rows, start=1):
-        where = f"answers[{index}]"
-        if not isinstance(row, dict):
-            problems.append(f"{where}: must be an object")
-            continue
-        question_id = row.get("question")
-        try:
-            question = bank.question(question_id)
-        except (KeyError, TypeError):
-            problems.append(f"{where}: unknown question id {question_id!r}")
-            continue
-        where = f"{where} ({question_id})"
-        if question_id in answers:
-            problems.append(f"{where}: question {question_id!r} is answered twice")
-            continue
-        problem = _answer_problem(row, [o.level for o in question.options])
-        if problem:
-            problems.append(f"{where}: {problem}")
-            continue
-        answers[question_id] = AnswerValue(question_id, row["state"], row.get("level"))
-    if problems:
-        raise InvalidFile(path, what, problems)
-    return answers
-
-
-def _answer_problem(row: dict, levels: list[int]) -> str | None:
-    unknown = sorted(set(row) - ANSWER_FIELDS)
-    if unknown:
-        return f"unknown field(s) {', '.join(unknown)}"
-    state = row.get("state")
-    if state not in ANSWER_STATES:
-        return f"state must be one of {', '.join(ANSWER_STATES)}, got {state!r}"
-    level = row.get("level")
-    if state == LEVEL and (type(level) is not int or level not in levels):
-        return f"level must be one of {levels} for this question, got {level!r}"
-    if state != LEVEL and level is not None:
-        return f"level must be null when state is {state!r}, got {level!r}"
-    return None
+    except AnswersFileInvalid as exc:
+        raise InvalidFile(path or Path("<answers>"), "answers file", exc.problems) from None
+    return {key: AnswerValue(key, row.state, row.level) for key, row in rows.items()}
 
 
 def parse_probe(
