@@ -19,7 +19,6 @@ from assessments import answers_format
 from assessments.bank import Question, load_bank
 from assessments.scoring import AnswerValue
 
-
 UNKNOWN = "unknown"
 NA_PREFIX = "na:"  # "na:<reason>" in an override marks the question N/A with that reason
 
