@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -62,6 +63,17 @@ def area_chart(results):
     return {"rows": rows, "height": len(rows) * CHART_ROW_HEIGHT, "bar_width": CHART_BAR_WIDTH}
 
 
+def first_steps(assessment, computed_roadmap, count=5):
+    """The roadmap's top items, without those a consultant hid or marked done."""
+    skipped = set(
+        assessment.roadmap_entries.filter(
+            Q(hidden=True) | Q(status=RoadmapStatus.DONE)
+        ).values_list("key", flat=True)
+    )
+    items = computed_roadmap.top(count + len(skipped))
+    return [item for item in items if item.recommendation_id not in skipped][:count]
+
+
 @login_required
 def results_view(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
@@ -87,7 +99,7 @@ def results_view(request, assessment_id):
             name: sum(1 for q in score.questions if q.confidence == name)
             for name in scoring.CONFIDENCES
         },
-        "top_items": results.roadmap.top(5),
+        "top_items": first_steps(assessment, results.roadmap),
         "headroom": score.headroom,
     }
     return render(request, "assessments/results.html", context)

@@ -147,6 +147,23 @@ def test_viewers_read_results_and_roadmap_but_cannot_edit(startup, owner, make_m
     assert not RoadmapEntry.objects.filter(key=key, status="done").exists()
 
 
+def test_first_steps_leave_out_hidden_and_done_items(startup, owner, login):
+    client = login(owner.user)
+    top = [
+        i.recommendation_id
+        for i in client.get(reverse("results", args=[startup.pk])).context["top_items"]
+    ]
+    RoadmapEntry.objects.create(assessment=startup, key=top[0], hidden=True, hidden_reason="n/a")
+    RoadmapEntry.objects.create(assessment=startup, key=top[1], status="done")
+    after = [
+        i.recommendation_id
+        for i in client.get(reverse("results", args=[startup.pk])).context["top_items"]
+    ]
+    assert top[0] not in after
+    assert top[1] not in after
+    assert len(after) == 5
+
+
 def test_roadmap_filters(startup, owner, login):
     client = login(owner.user)
     quick = client.get(reverse("roadmap", args=[startup.pk]), {"quick": "1"})
@@ -195,7 +212,7 @@ def test_results_and_roadmap_queries_do_not_grow_with_the_bank(
     client.get(reverse("results", args=[startup.pk]))
     client.get(reverse("roadmap", args=[startup.pk]))
     # session, user, assessment, questions, answers (+ probe evidence when present)
-    with django_assert_num_queries(RESULTS_QUERIES):
+    with django_assert_num_queries(RESULTS_QUERIES + 1):  # + hidden/done roadmap entries
         client.get(reverse("results", args=[startup.pk]))
     with django_assert_num_queries(RESULTS_QUERIES + 1):  # + roadmap entries
         client.get(reverse("roadmap", args=[startup.pk]))
