@@ -7,9 +7,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import URLValidator
 
 from assessments.bank import BANDS, PHASES, load_bank
+from assessments.branding import LogoRejected, logo_reencode
 from assessments.models import (
     AnswerState,
     Assessment,
+    Branding,
     Client,
     Invitation,
     Membership,
@@ -391,3 +393,29 @@ class CustomRoadmapItemForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phase"].choices = [(n, f"{n}. {title}") for n, title in PHASES.items()]
+
+
+class BrandingForm(forms.ModelForm):
+    logo = forms.FileField(
+        required=False,
+        help_text="PNG or JPEG, at most 1 MB. Shown on report covers.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+
+    class Meta:
+        model = Branding
+        fields = ["logo", "primary_colour", "footer_text", "page_size"]
+        labels = {"primary_colour": "Primary colour", "footer_text": "Footer text"}
+        help_texts = {
+            "primary_colour": "A colour like #1d4ed8, for the band on report covers.",
+            "footer_text": "Printed at the foot of every PDF page, e.g. your company name.",
+        }
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not logo or logo == self.instance.logo:
+            return logo
+        try:
+            return logo_reencode(logo)
+        except LogoRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assessments.forms import LoginForm
-from assessments.views import accounts, questionnaire, results, systems, workspaces
+from assessments.views import accounts, questionnaire, reports, results, systems, workspaces
 
 urlpatterns = [
     path("", workspaces.home, name="home"),
@@ -146,6 +146,25 @@ urlpatterns = [
         name="roadmap_reviewed",
     ),
     path("methodology/", results.methodology, name="methodology"),
+    # Reports, PDFs, share links and exports
+    path("assessments/<int:assessment_id>/report/", reports.report_view, name="report"),
+    path(
+        "assessments/<int:assessment_id>/report/pdf/",
+        reports.report_generate,
+        name="report_generate",
+    ),
+    path("reports/<int:report_id>/", reports.report_status, name="report_status"),
+    path("reports/<int:report_id>/download/", reports.report_download, name="report_download"),
+    path("assessments/<int:assessment_id>/shares/", reports.share_create, name="share_create"),
+    path("shares/<int:share_id>/revoke/", reports.share_revoke, name="share_revoke"),
+    path("w/<int:workspace_id>/branding/", reports.branding_edit, name="branding"),
+    path("share/<str:token>/", reports.share_view, name="share"),
+    path("share/<str:token>/report.pdf", reports.share_pdf, name="share_pdf"),
+    path(
+        "assessments/<int:assessment_id>/exports/<str:export>",
+        reports.export_file,
+        name="assessment_export_file",
+    ),
     path(
         "assessments/<int:assessment_id>/upgrade/",
         questionnaire.assessment_upgrade_view,

@@ -234,7 +234,7 @@ def report_to_dict(reports: Sequence[TargetReport]) -> dict[str, Any]:
         "targets": [
             {
                 "url": report.url,
-                "artifacts": _plain(dataclasses.asdict(report.artifacts)),
+                "artifacts": plain_json(dataclasses.asdict(report.artifacts)),
                 "results": [_result_dict(result) for result in report.results],
             }
             for report in reports
@@ -248,11 +248,11 @@ def _result_dict(result: CheckResult) -> dict[str, Any]:
         "status": str(result.status),
         "score": result.score,
         "message": result.message,
-        "evidence": _plain(result.evidence),
+        "evidence": plain_json(result.evidence),
     }
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """Tuples to lists, sets to sorted lists, anything else JSON cannot hold to text."""
     return json.loads(json.dumps(value, default=_json_default))
 

@@ -47,6 +47,19 @@ if SCALEREADY_ALLOW_LOOPBACK_TARGETS and not DEBUG:
         "when DEBUG is off."
     )
 
+# Probe runs: one run per system at a time, then a pause per host so targets are not hammered.
+SCALEREADY_PROBE_COOLDOWN_SECONDS = int(os.environ.get("SCALEREADY_PROBE_COOLDOWN_SECONDS", "60"))
+# A running probe run whose worker has not written a heartbeat for this long is marked failed;
+# a run nobody picked up within the queue timeout too (the sweeper runs every minute).
+SCALEREADY_PROBE_HEARTBEAT_TIMEOUT_SECONDS = int(
+    os.environ.get("SCALEREADY_PROBE_HEARTBEAT_TIMEOUT_SECONDS", "60")
+)
+SCALEREADY_PROBE_QUEUE_TIMEOUT_SECONDS = int(
+    os.environ.get("SCALEREADY_PROBE_QUEUE_TIMEOUT_SECONDS", "600")
+)
+# A CA bundle trusted instead of the system store: for tests with a local CA only.
+SCALEREADY_PROBE_CA_BUNDLE = os.environ.get("SCALEREADY_PROBE_CA_BUNDLE") or None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -129,6 +142,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not SQLite's in-memory default: tests start worker processes that share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-scaleready.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -250,6 +265,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker runs beat embedded (`-B`, see Procfile); it keeps its schedule state under var/.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "probe-runs-sweep": {"task": "checks.tasks.probe_runs_sweep_task", "schedule": 60.0},
+    "reports-sweep": {"task": "assessments.tasks.reports_sweep_task", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,

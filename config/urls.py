@@ -8,6 +8,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("assessments.urls")),
+    path("", include("checks.urls")),
 ]
 
 handler404 = "assessments.views.errors.page_not_found"

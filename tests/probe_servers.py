@@ -167,6 +167,7 @@ class TargetServer:
     port: int
     tls: bool
     requests: list[SeenRequest] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # the live settings of the handler
 
     @property
     def url(self) -> str:
@@ -194,7 +195,9 @@ class _SiteServer(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), handler)
         self.tls_context = tls_context
         self.config = config
-        self.target = TargetServer(port=self.server_address[1], tls=tls_context is not None)
+        self.target = TargetServer(
+            port=self.server_address[1], tls=tls_context is not None, config=config
+        )
         self.lock = threading.Lock()
         self.request_count = 0
 
@@ -303,6 +306,9 @@ class HardenedHandler(_Handler):
     """Everything a well-run site does; plain HTTP answers 301 to the same URL over HTTPS."""
 
     def route(self) -> None:
+        delay = self.server.config.get("response_delay")
+        if delay:
+            time.sleep(delay)  # a distant or slow server (the wait is its behaviour)
         if not self.is_tls:
             host = self.headers.get("Host", f"{HOST}:{self.server.target.port}")
             self.respond(301, headers={"Location": f"https://{host}{self.path}"})
@@ -370,11 +376,13 @@ def hardened_server(
     meta_token: str | None = None,
     rate_limit_after: int | None = None,
     tls_context: ssl.SSLContext | None = None,
+    response_delay: float = 0.0,
 ) -> Iterator[TargetServer]:
     """The hardened site over HTTPS (certificate for localhost from ``ca``) plus HTTP -> 301.
 
     ``file_token``/``meta_token`` publish an ownership token; ``rate_limit_after`` answers 429
-    with Retry-After once that many requests have been served.
+    with Retry-After once that many requests have been served; ``response_delay`` seconds pass
+    before every answer (``target.config["response_delay"]`` changes it while it runs).
     """
     context = tls_context or ca.server_context()
     with serve(
@@ -383,6 +391,7 @@ def hardened_server(
         file_token=file_token,
         meta_token=meta_token,
         rate_limit_after=rate_limit_after,
+        response_delay=response_delay,
     ) as target:
         yield target
 

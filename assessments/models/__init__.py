@@ -9,6 +9,7 @@ from assessments.models.questionnaire import (
     RoadmapEntry,
     RoadmapStatus,
 )
+from assessments.models.reports import Branding, ReportFile, ShareLink
 from assessments.models.workspaces import (
     Client,
     Invitation,
@@ -25,13 +26,16 @@ __all__ = [
     "Assessment",
     "AssessmentStatus",
     "BankVersion",
+    "Branding",
     "Client",
     "Invitation",
     "Membership",
     "Question",
+    "ReportFile",
     "RoadmapEntry",
     "RoadmapStatus",
     "Role",
+    "ShareLink",
     "System",
     "Workspace",
 ]

@@ -18,6 +18,7 @@ from assessments.roadmap_edits import (
     roadmap_move,
 )
 from assessments.views.questionnaire import get_assessment
+from checks.runs import latest_burst, latest_evidence
 
 ROADMAP_PAGE = "assessments/roadmap.html"
 CHART_BAR_WIDTH = 360  # px of the SVG bar at a score of 100
@@ -31,10 +32,6 @@ def system_results(assessment):
 
 
 def probe_evidence(system):
-    try:
-        from checks.runs import latest_burst, latest_evidence
-    except ImportError:  # the probe engine's run storage is not installed yet
-        return [], None
     evidence = [scoring.EvidenceResult(**result) for result in latest_evidence(system)]
     return evidence, latest_burst(system)
 

@@ -50,7 +50,7 @@ def test_sign_up_create_a_system_and_see_it_listed(page, tmp_path):
     page.get_by_label("Base URLs").fill("https://checkout.example.com")
     page.get_by_role("button", name="Add system").click()
     expect(page.get_by_role("heading", name="Checkout API")).to_be_visible()
-    expect(page.get_by_text("https://checkout.example.com/")).to_be_visible()
+    expect(page.get_by_text("https://checkout.example.com/").first).to_be_visible()
 
     page.get_by_role("link", name="Systems").click()
     row = page.get_by_role("row", name="Checkout API")

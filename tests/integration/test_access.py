@@ -9,7 +9,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assessments.bank_records import question_fields
-from assessments.models import Question, RoadmapEntry, Role
+from assessments.models import Question, ReportFile, RoadmapEntry, Role, ShareLink
+from checks.models import ProbeRun
 from tests.factories import (
     AnswerFactory,
     AssessmentFactory,
@@ -17,6 +18,7 @@ from tests.factories import (
     InvitationFactory,
     MembershipFactory,
     SystemFactory,
+    TargetFactory,
 )
 
 # URL parameters that are not workspace-owned object ids, with the reason they are exempt.
@@ -69,6 +71,11 @@ def foreign_objects(make_member, bank_version):
         "client_id": ClientFactory(workspace=workspace).pk,
         "membership_id": MembershipFactory(workspace=workspace, role=Role.VIEWER).pk,
         "invitation_id": InvitationFactory(workspace=workspace).pk,
+        "run_id": ProbeRun.objects.create(system=assessment.system).pk,
+        "target_id": TargetFactory(system=assessment.system).pk,
+        "report_id": ReportFile.objects.create(assessment=assessment, state_fingerprint="").pk,
+        "share_id": ShareLink.objects.create(assessment=assessment).pk,
+        "export": "answers.csv",
     }
 
 
@@ -95,6 +102,9 @@ def test_sweep_finds_the_object_urls():
         "assessment_area",
         "answer",
         "assessment_export",
+        "probe_run_start",
+        "probe_run_detail",
+        "target_verify",
     } <= names
 
 

@@ -218,4 +218,4 @@ def test_results_and_roadmap_queries_do_not_grow_with_the_bank(
         client.get(reverse("roadmap", args=[startup.pk]))
 
 
-RESULTS_QUERIES = 6
+RESULTS_QUERIES = 8

@@ -1,0 +1,115 @@
+"""Benchmarks of the probe engine against local targets with injected latency.
+
+1. One target: the whole suite's wall time against its slowest gatherer in the same run
+   (gatherers run in parallel, so the suite should cost little more than that gatherer).
+2. Ten targets probed at once, as a probe run does (``checks.runs.probe_targets``), against
+   one target alone.
+
+Every response of the local hardened site waits ``LATENCY`` seconds first, standing in for a
+distant server. The servers run in this process, so their TLS work competes with the client's
+for the same two cores -- a harsher setting than real targets on other machines.
+"""
+
+import contextlib
+import statistics
+import time
+
+import pytest
+
+from checks.probe import ProbeOptions, probe_target
+from checks.runs import TargetJob, probe_targets
+from tests.bench.measure import report
+from tests.probe_servers import LocalCA, hardened_server, loopback_only
+
+pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+
+LATENCY = 0.1  # seconds before every answer
+ROUNDS = 3
+TARGETS = 10
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _network_is_loopback_only():
+    with loopback_only():
+        yield
+
+
+@pytest.fixture(scope="module")
+def local_ca(tmp_path_factory) -> LocalCA:
+    return LocalCA(tmp_path_factory.mktemp("ca"))
+
+
+def timed_probe(url: str, options: ProbeOptions) -> tuple[float, dict[str, float]]:
+    """Wall time of the suite, and each gatherer's own time, measured in the same run."""
+    started: dict[str, float] = {}
+    took: dict[str, float] = {}
+
+    def on_progress(name: str, state: str) -> None:
+        if state == "started":
+            started[name] = time.perf_counter()
+        else:
+            took[name] = time.perf_counter() - started[name]
+
+    start = time.perf_counter()
+    probe_target(url, options, on_progress)
+    return time.perf_counter() - start, took
+
+
+def test_the_suite_costs_little_more_than_its_slowest_gatherer(local_ca):
+    options = ProbeOptions(allow_loopback=True, ca_bundle=local_ca.bundle)
+    ratios, walls, slowest = [], [], []
+    with hardened_server(local_ca, response_delay=LATENCY) as server:
+        timed_probe(server.url, options)  # warm up: imports, TLS contexts
+        for _ in range(ROUNDS):
+            wall, took = timed_probe(server.url, options)
+            name, longest = max(took.items(), key=lambda item: item[1])
+            ratios.append(wall / longest)
+            walls.append(wall)
+            slowest.append((name, longest))
+    ratio = statistics.median(ratios)
+    name = statistics.mode(n for n, _ in slowest)
+    report(
+        f"Probe suite vs its slowest gatherer ({LATENCY * 1000:.0f} ms per response)",
+        [
+            ("suite wall time (median)", f"{statistics.median(walls):.2f} s"),
+            (
+                "slowest gatherer (median)",
+                f"{name}, {statistics.median(t for _, t in slowest):.2f} s",
+            ),
+            ("ratio suite / slowest gatherer", f"{ratio:.2f} (goal <= 1.5)"),
+            ("ratios per round", ", ".join(f"{r:.2f}" for r in ratios)),
+        ],
+    )
+    assert ratio <= 1.5
+
+
+def test_ten_targets_at_once_cost_little_more_than_one(local_ca):
+    options = ProbeOptions(allow_loopback=True, ca_bundle=local_ca.bundle)
+    with contextlib.ExitStack() as stack:
+        alone = stack.enter_context(hardened_server(local_ca, response_delay=LATENCY))
+        others = [
+            stack.enter_context(hardened_server(local_ca, response_delay=LATENCY))
+            for _ in range(TARGETS)
+        ]
+        one = [TargetJob(alone.url, options)]
+        many = [TargetJob(server.url, options) for server in others]
+        probe_targets(one)  # warm up
+        singles, multiples = [], []
+        for _ in range(ROUNDS):
+            start = time.perf_counter()
+            outcomes = probe_targets(one)
+            singles.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            outcomes += probe_targets(many)
+            multiples.append(time.perf_counter() - start)
+            assert all(outcome.artifacts.scheme_https.status == 200 for outcome in outcomes)
+    single, multiple = statistics.median(singles), statistics.median(multiples)
+    report(
+        f"{TARGETS} targets at once vs one ({LATENCY * 1000:.0f} ms per response)",
+        [
+            ("one target (median)", f"{single:.2f} s"),
+            (f"{TARGETS} targets at once (median)", f"{multiple:.2f} s"),
+            ("ratio", f"{multiple / single:.2f} (goal <= 2)"),
+        ],
+    )
+    assert multiple / single <= 2

@@ -1,0 +1,91 @@
+"""Benchmark: the PDF report of a full assessment against WeasyPrint alone on the same HTML."""
+
+import statistics
+import time
+
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from assessments.questionnaire import answers_import
+from assessments.reports import REPORT_BASE_URL, SafeFetcher, pdf_from_html, report_html
+from assessments.results import assessment_results
+from assessments.scoring import EvidenceResult
+from tests.bench.measure import report
+from tests.factories import AssessmentFactory
+from tests.profiles import PROFILES, TARGET_USERS
+
+ROUNDS = 4
+STATUSES = ("pass", "warn", "fail")
+
+
+def synthetic_evidence(questions) -> list[EvidenceResult]:
+    """One result per check the bank knows, as if every probe had run against two targets."""
+    check_ids = sorted({check for question in questions.values() for check in question.checks})
+    return [
+        EvidenceResult(
+            check_id=check_id,
+            status=STATUSES[index % 3],
+            score=(index * 37) % 100,
+            message=f"Observed behaviour for {check_id} on the target.",
+            evidence={
+                "strict-transport-security": "max-age=31536000; includeSubDomains",
+                "p95_ms": 180 + index,
+                "tls_version": "TLSv1.3",
+                "server": "nginx",
+            },
+            target_url=target,
+        )
+        for index, check_id in enumerate(check_ids)
+        for target in ("https://app.example.com/", "https://api.example.com/v1/health")
+    ]
+
+
+def test_report_pdf_against_weasyprint_alone(owner, bank_version, tmp_path):
+    assessment = AssessmentFactory(
+        system__workspace=owner.workspace,
+        system__target_users=TARGET_USERS["early_startup"],
+        bank_version=bank_version,
+    )
+    answers_import(assessment, PROFILES["early_startup"](), owner.user)
+    plain = assessment_results(assessment)
+    evidence = synthetic_evidence(plain.questions)
+
+    def app_pdf() -> bytes:
+        results = assessment_results(assessment, evidence)
+        return pdf_from_html(report_html(assessment, results), assessment.system.workspace_id)
+
+    static_html = report_html(assessment, assessment_results(assessment, evidence))
+
+    def weasyprint_only() -> bytes:
+        fetcher = SafeFetcher(assessment.system.workspace_id)
+        return HTML(string=static_html, base_url=REPORT_BASE_URL, url_fetcher=fetcher).write_pdf()
+
+    pdf = app_pdf()
+    weasyprint_only()
+    samples = {"app": [], "weasyprint": []}
+    actions = [("app", app_pdf), ("weasyprint", weasyprint_only)]
+    for _ in range(ROUNDS):
+        actions.reverse()  # alternate which goes first, so drift hits both alike
+        for name, action in actions:
+            start = time.perf_counter()
+            action()
+            samples[name].append(time.perf_counter() - start)
+    app_s = statistics.median(samples["app"])
+    weasy_s = statistics.median(samples["weasyprint"])
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    pages = len(PdfReader(path).pages)
+    ratio = app_s / weasy_s
+    report(
+        "PDF report",
+        [
+            ("pages (with evidence appendix)", str(pages)),
+            ("evidence results", str(len(evidence))),
+            ("WeasyPrint alone, same HTML", f"{weasy_s:.2f} s"),
+            ("app: score + context + template + PDF", f"{app_s:.2f} s (goal < 5 s)"),
+            ("ratio app / WeasyPrint", f"{ratio:.2f} (goal <= 1.3)"),
+        ],
+    )
+    assert pages >= 30
+    assert "Probe evidence" in static_html
+    assert ratio <= 1.3
