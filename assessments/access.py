@@ -16,6 +16,7 @@ EDIT = "edit"  # systems, clients, assessments (start, assign, submit, reopen)
 ANSWER = "answer"  # questionnaire answers (assigned areas for contributors)
 MANAGE_MEMBERS = "manage_members"
 UPGRADE_BANK = "upgrade_bank"  # move an assessment to a newer question bank
+CONSULT = "consult"  # consultant-only notes, severity overrides, the audit log
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     VIEW: frozenset(Role),
@@ -23,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     EDIT: frozenset({Role.OWNER, Role.CONSULTANT}),
     MANAGE_MEMBERS: frozenset({Role.OWNER}),
     UPGRADE_BANK: frozenset({Role.OWNER}),
+    CONSULT: frozenset({Role.OWNER, Role.CONSULTANT}),
 }
 
 

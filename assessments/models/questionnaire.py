@@ -7,6 +7,7 @@ it was started with; a newer version is applied to an assessment only on request
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.bank import BAND_TITLES, BANDS
 from assessments.bank import Option as BankOption
@@ -164,6 +165,17 @@ class Assessment(models.Model):
         blank=True,
         help_text="Roadmap item keys at the last review, to say what appeared or disappeared.",
     )
+    carried_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="carried_into",
+        help_text="The earlier assessment whose answers this one started from (a milestone).",
+    )
+    include_consultant_notes = models.BooleanField(
+        default=False, help_text="Print consultant-only notes in the PDF report."
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -197,6 +209,12 @@ class Answer(models.Model):
     na_reason = models.TextField(blank=True, max_length=1000)
     notes = models.TextField(blank=True, max_length=5000)
     evidence_links = models.JSONField(default=list, blank=True)
+    consultant_notes = models.TextField(
+        blank=True, max_length=5000, help_text="Seen by owners and consultants only."
+    )
+    carried_over = models.BooleanField(
+        default=False, help_text="Copied from the previous assessment and not confirmed yet."
+    )
     version = models.PositiveIntegerField(default=1)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -284,3 +302,73 @@ class RoadmapEntry(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class FindingReview(models.Model):
+    """A consultant's view of one finding (a gap on one question): an optional severity
+    override with its reason, and notes clients never see."""
+
+    workspace_path = "assessment__system__workspace"
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="finding_reviews"
+    )
+    question_key = models.CharField(max_length=100)
+    severity = models.CharField(
+        max_length=10, blank=True, help_text="Overridden severity; empty keeps the computed one."
+    )
+    reason = models.TextField(blank=True, max_length=2000)
+    consultant_notes = models.TextField(blank=True, max_length=5000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question_key"], name="one_review_per_finding"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity="") | ~models.Q(reason=""),
+                name="severity_override_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Review of {self.question_key} in {self.assessment_id}"
+
+
+class AuditEvent(models.Model):
+    """Who changed what and when: answers, severity overrides, roadmap items. Append-only."""
+
+    workspace_path = "workspace"
+
+    class Kind(models.TextChoices):
+        ANSWER = "answer", "Answer"
+        OVERRIDE = "override", "Severity override"
+        ROADMAP = "roadmap", "Roadmap item"
+        ASSESSMENT = "assessment", "Assessment"
+
+    workspace = models.ForeignKey(
+        "assessments.Workspace", on_delete=models.CASCADE, related_name="audit_events"
+    )
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    subject = models.CharField(max_length=200, help_text="Question key, roadmap key, …")
+    summary = models.CharField(max_length=500)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["workspace", "-at"], name="audit_by_workspace_time")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.subject}"

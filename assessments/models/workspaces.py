@@ -52,11 +52,27 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    # A client's staff invited by a consultant see only one client or one assessment:
+    # both empty means the whole workspace (see ``assessments.access``).
+    client = models.ForeignKey(
+        "assessments.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    assessment = models.ForeignKey(
+        "assessments.Assessment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "user"], name="one_membership_per_user")
+            models.UniqueConstraint(fields=["workspace", "user"], name="one_membership_per_user"),
+            models.CheckConstraint(
+                condition=models.Q(client__isnull=True) | models.Q(assessment__isnull=True),
+                name="membership_limited_to_one_scope",
+            ),
         ]
         ordering = ["created_at", "pk"]
 
@@ -79,6 +95,20 @@ class Invitation(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CONTRIBUTOR)
+    # Scope and assigned areas handed to the membership the invitation creates.
+    client = models.ForeignKey(
+        "assessments.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    assessment = models.ForeignKey(
+        "assessments.Assessment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    areas = models.JSONField(
+        default=list, blank=True, help_text="Area ids assigned on acceptance (with assessment)."
+    )
     email = models.EmailField(blank=True)
     token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
     created_by = models.ForeignKey(
