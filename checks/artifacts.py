@@ -271,6 +271,7 @@ class BurstResult:
 _EXCHANGE_FIELDS = (
     "scheme_https",
     "plain_http",
+    "plain_landing",
     "static_asset",
     "static_conditional",
     "not_found",
@@ -286,6 +287,8 @@ class TargetArtifacts:
 
     - ``scheme_https``: GET of the https:// base URL.
     - ``plain_http``: GET of the http:// base URL; its redirects show in ``redirects()``.
+    - ``plain_landing``: where plain HTTP leads when HTTPS failed and the base URL redirects
+      (e.g. to a login page or www.), redirects followed; None otherwise.
     - ``static_asset``: a CSS/JS/image asset referenced by the page, None if none was found.
     - ``static_conditional``: the asset requested again with If-None-Match/If-Modified-Since.
     - ``not_found``: GET of a random path that should not exist.
@@ -296,6 +299,7 @@ class TargetArtifacts:
     target_url: str
     scheme_https: HttpExchange | None = None
     plain_http: HttpExchange | None = None
+    plain_landing: HttpExchange | None = None
     static_asset: HttpExchange | None = None
     static_conditional: HttpExchange | None = None
     not_found: HttpExchange | None = None

@@ -807,8 +807,48 @@ def _translated_errors(deadline: _Deadline, url: str) -> Iterator[None]:
 def _probe_error(exc: Exception, deadline: _Deadline, url: str) -> ProbeFailed:
     if deadline.expired:
         return DeadlineExceeded(f"{url} did not answer within the {deadline.seconds:g} s deadline")
+    reason = plain_reason(exc)
     if isinstance(exc, ssl.SSLError | requests.exceptions.SSLError | urllib3.exceptions.SSLError):
-        return TLSFailed(f"TLS with {url} failed: {exc}")
+        return TLSFailed(f"TLS with {url} failed: {reason}")
     if isinstance(exc, TimeoutError | requests.Timeout | urllib3.exceptions.TimeoutError):
-        return ProbeTimeout(f"{url} timed out: {exc}")
-    return ConnectionFailed(f"could not read {url}: {exc}")
+        return ProbeTimeout(f"{url} timed out")
+    return ConnectionFailed(f"could not read {url}: {reason}")
+
+
+# OpenSSL reasons people meet when probing, said the way a person would say them.
+SSL_REASONS = {
+    "WRONG_VERSION_NUMBER": "the port does not speak TLS (it may serve plain HTTP)",
+    "UNSUPPORTED_PROTOCOL": "no TLS version both sides accept",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "no TLS version both sides accept",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "the handshake was refused (no common cipher?)",
+    "TLSV1_UNRECOGNIZED_NAME": "the server does not know this host name (SNI)",
+}
+
+
+def plain_reason(exc: BaseException) -> str:
+    """The root cause of a requests/urllib3 error in a few words, not a nested repr: the
+    cause chain is walked to the socket or OpenSSL error underneath."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    root = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        root = current
+        wrapped = getattr(current, "reason", None)  # urllib3's MaxRetryError keeps it here
+        if isinstance(wrapped, BaseException):
+            current = wrapped
+            continue
+        nested = current.args[0] if current.args else None
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    if isinstance(root, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {root.verify_message or 'not trusted'}"
+    if isinstance(root, ssl.SSLError):
+        code = getattr(root, "reason", None) or ""
+        return SSL_REASONS.get(code, code.replace("_", " ").lower() or str(root))
+    if isinstance(root, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(root, ConnectionResetError):
+        return "the connection was reset"
+    if isinstance(root, TimeoutError):
+        return "timed out"
+    return str(root) or type(root).__name__

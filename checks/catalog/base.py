@@ -150,12 +150,14 @@ def answered(exchange: HttpExchange | None) -> bool:
 
 def main_page(artifacts: TargetArtifacts) -> HttpExchange | None:
     """The page whose headers the header checks read: the HTTPS base URL when it answered,
-    else the plain-HTTP one when it answered with a page rather than a redirect."""
+    else the plain-HTTP one when it answered with a page, else the page its redirects led to."""
     if answered(artifacts.scheme_https):
         return artifacts.scheme_https
     plain = artifacts.plain_http
     if answered(plain) and not (300 <= plain.status < 400):
         return plain
+    if answered(artifacts.plain_landing):
+        return artifacts.plain_landing
     return None
 
 

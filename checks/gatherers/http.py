@@ -35,6 +35,7 @@ class HttpArtifacts:
 
     scheme_https: HttpExchange
     plain_http: HttpExchange
+    plain_landing: HttpExchange | None = None
     static_asset: HttpExchange | None = None
     static_conditional: HttpExchange | None = None
     not_found: HttpExchange | None = None
@@ -59,10 +60,11 @@ def gather_http(base_url: str, options: GatherOptions) -> HttpArtifacts:
         plain_future = pool.submit(exchange, http_url, options, follow_redirects=False)
         scheme_https, plain_http = https_future.result(), plain_future.result()
         landing = landing_page(scheme_https, plain_http)
+        plain_landing = None
         if landing is None and plain_http.ok:
             # HTTPS on this name failed but plain HTTP redirects (often to www.): follow it.
             followed = exchange(http_url, options)
-            landing = followed if followed.ok else None
+            landing = plain_landing = followed if followed.ok else None
         if landing is None:
             return HttpArtifacts(scheme_https=scheme_https, plain_http=plain_http)
 
@@ -79,6 +81,7 @@ def gather_http(base_url: str, options: GatherOptions) -> HttpArtifacts:
         return HttpArtifacts(
             scheme_https=scheme_https,
             plain_http=plain_http,
+            plain_landing=plain_landing,
             static_asset=static_asset,
             static_conditional=static_conditional,
             not_found=not_found.result(),

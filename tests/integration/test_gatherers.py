@@ -274,8 +274,8 @@ def test_a_silent_server_times_out(options):
 def test_closed_port_is_a_connection_error(options):
     with closed_port() as server:
         result, elapsed = timed(gather_http, server.url, options)
-    assert "Connection refused" in result.scheme_https.error
-    assert "Connection refused" in result.plain_http.error
+    assert result.scheme_https.error.endswith(": connection refused")
+    assert result.plain_http.error.endswith(": connection refused")
     assert elapsed < DEADLINE + MARGIN
 
 

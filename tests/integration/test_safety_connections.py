@@ -19,6 +19,8 @@ import trustme
 from werkzeug import Response
 
 from checks.safety import (
+    SSL_REASONS,
+    ConnectionFailed,
     DeadlineExceeded,
     ProbeLimits,
     RedirectLimitExceeded,
@@ -373,3 +375,20 @@ def test_an_untrusted_certificate_fails_verification_by_default(ca):
     ):
         fetch(f"https://localhost:{port}/", allow_loopback=True, limits=FAST)
     assert seen_host == []
+
+
+def test_https_to_a_plain_http_port_says_so_in_plain_words(httpserver):
+    url = httpserver.url_for("/").replace("http://", "https://")
+    with pytest.raises(TLSFailed) as refused:
+        fetch(url, allow_loopback=True, limits=FAST)
+    assert str(refused.value) == f"TLS with {url} failed: {SSL_REASONS['WRONG_VERSION_NUMBER']}"
+
+
+def test_a_closed_port_is_reported_as_connection_refused():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    with pytest.raises(ConnectionFailed) as failed:
+        fetch(url, allow_loopback=True, limits=FAST)
+    assert str(failed.value) == f"could not read {url}: connection refused"

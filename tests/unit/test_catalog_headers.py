@@ -302,6 +302,19 @@ def test_header_checks_fall_back_to_plain_http_page(check_id):
 
 
 @pytest.mark.parametrize("check_id", HEADER_CHECKS)
+def test_header_checks_read_the_page_plain_http_redirects_to(check_id):
+    login = f"{PLAIN}accounts/login/"
+    target = artifacts(
+        scheme_https=failed_exchange(),
+        plain_http=exchange({"Location": "/accounts/login/"}, url=PLAIN, status=302),
+        plain_landing=exchange({XCTO: "nosniff"}, url=login),
+    )
+    result = run(check_id, target)
+    assert result.status != "error"
+    assert result.evidence["url"] == login
+
+
+@pytest.mark.parametrize("check_id", HEADER_CHECKS)
 def test_header_checks_error_when_no_page_could_be_read(check_id):
     target = artifacts(scheme_https=failed_exchange("timed out"))
     assert run(check_id, target).status == "error"
