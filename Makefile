@@ -30,6 +30,7 @@ run: export WEB_CONCURRENCY := 2
 run: export CELERY_CONCURRENCY := 2
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
 run: install
+	rm -rf "$${SCALEREADY_VAR_DIR:-var}/prometheus"  # metrics samples of the previous run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_bank
 	$(BIN)/python manage.py demo_setup

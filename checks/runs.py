@@ -44,6 +44,7 @@ from checks.models import ProbedTarget, ProbeResult, ProbeRun, Target
 from checks.probe import ProbeOptions, evaluate_checks, plain_json, probe_target
 from checks.safety import TargetRefused
 from checks.verification import VerificationResult, verify_ownership
+from config.metrics import PROBE_CHECK_RESULTS, PROBE_RUNS
 
 logger = logging.getLogger(__name__)
 
@@ -376,6 +377,10 @@ def _finish(run: ProbeRun, outcomes: Sequence[TargetOutcome], progress: RunProgr
             logger.warning("probe run %s was failed while it ran; its results are dropped", run.pk)
             return
         _store(run, outcomes)
+    PROBE_RUNS.labels(status).inc()
+    for outcome in outcomes:
+        for result in outcome.results:
+            PROBE_CHECK_RESULTS.labels(result.check_id, str(result.status)).inc()
     _forget_lost_verifications(outcomes)
 
 
@@ -431,6 +436,8 @@ def probe_run_fail(run_id: int, reason: str) -> bool:
     updated = ProbeRun.objects.filter(pk=run_id, status__in=ProbeRun.ACTIVE).update(
         status=Status.FAILED, error=reason, finished_at=timezone.now()
     )
+    if updated:
+        PROBE_RUNS.labels(Status.FAILED).inc()
     return bool(updated)
 
 
@@ -457,6 +464,7 @@ def probe_runs_sweep(now: datetime | None = None, run_ids: Sequence[int] | None 
             pk=run.pk, status=run.status, heartbeat_at=run.heartbeat_at
         ).update(status=Status.FAILED, error=reason, finished_at=now)
     if failed:
+        PROBE_RUNS.labels(Status.FAILED).inc(failed)
         logger.warning("probe runs sweep: %d run(s) marked failed", failed)
     return failed
 

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import health
+from config.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("assessments.urls")),
     path("", include("checks.urls")),
