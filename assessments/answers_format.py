@@ -13,7 +13,16 @@ FORMAT = "scaleready.answers"
 FORMAT_VERSION = 1
 LEVEL, NOT_APPLICABLE, UNKNOWN = "level", "na", "unknown"
 STATES = (LEVEL, NOT_APPLICABLE, UNKNOWN)
-ROW_FIELDS = {"question", "state", "level", "na_reason", "notes", "evidence_links"}
+# consultant_notes: only in exports by owners and consultants; only they import it.
+ROW_FIELDS = {
+    "question",
+    "state",
+    "level",
+    "na_reason",
+    "notes",
+    "evidence_links",
+    "consultant_notes",
+}
 EXPORT_HINT = "written by the questionnaire's answers export"
 
 
@@ -116,9 +125,9 @@ def row_problem(row: dict, levels: list[int]) -> str | None:
         return f"level must be one of {levels} for this question, got {level!r}"
     if state != LEVEL and level is not None:
         return f"level must be null when state is {state!r}, got {level!r}"
-    texts = (row.get("na_reason", ""), row.get("notes", ""))
+    texts = (row.get("na_reason", ""), row.get("notes", ""), row.get("consultant_notes", ""))
     if not all(isinstance(text, str) for text in texts):
-        return "na_reason and notes must be text"
+        return "na_reason, notes and consultant_notes must be text"
     if state == NOT_APPLICABLE and not texts[0].strip():
         return "a 'not applicable' answer needs na_reason"
     links = row.get("evidence_links", [])

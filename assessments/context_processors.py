@@ -1,3 +1,5 @@
+from django.utils.functional import SimpleLazyObject
+
 from assessments import access
 from assessments.models import Workspace
 
@@ -5,8 +7,15 @@ from assessments.models import Workspace
 def workspace_nav(request):
     """The signed-in user's workspaces for the switcher: one query, only if a page shows it.
 
-    A callable, so fragments that never show the menu (htmx partials) build no queryset.
+    Lazy, so fragments that never show the menu (htmx partials) run no query; evaluated once
+    per page, so ``workspace in nav_workspaces`` (does the workspace nav lead anywhere for
+    this user? not for client staff limited to a client or an assessment) costs nothing more.
     """
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    return {"nav_workspaces": lambda: access.scoped(Workspace, request.user).only("pk", "name")}
+    user = request.user
+    return {
+        "nav_workspaces": SimpleLazyObject(
+            lambda: list(access.scoped(Workspace, user).only("pk", "name"))
+        )
+    }

@@ -72,6 +72,13 @@ def findings_frame(results: Results) -> pd.DataFrame:
             "Required level": qs.required,
             "Gap": qs.gap,
             "Confidence": qs.confidence,
+            # Overrides are shown to clients too (with their reason); consultant notes never.
+            "Computed severity": results.overrides[qs.question_id].computed
+            if qs.question_id in results.overrides
+            else qs.severity,
+            "Override reason": results.overrides[qs.question_id].reason
+            if qs.question_id in results.overrides
+            else "",
         }
         for qs in results.score.gaps
     ]
@@ -130,6 +137,8 @@ COLUMNS = {
         "Required level",
         "Gap",
         "Confidence",
+        "Computed severity",
+        "Override reason",
     ],
     "roadmap": [
         "Phase",
@@ -182,8 +191,9 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in frames.items():
-            neutralise_formulas(frame).to_excel(writer, sheet_name=SHEETS[name], index=False)
-            sheet = writer.sheets[SHEETS[name]]
+            title = SHEETS.get(name, name)  # other tables (the portfolio's) name their sheet
+            neutralise_formulas(frame).to_excel(writer, sheet_name=title, index=False)
+            sheet = writer.sheets[title]
             sheet.freeze_panes = "A2"
             for cell in sheet[1]:
                 cell.font = Font(bold=True)

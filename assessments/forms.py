@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import URLValidator
 
+from assessments.access import LIMITED_ROLES
 from assessments.bank import BANDS, PHASES, load_bank
 from assessments.branding import LogoRejected, logo_reencode
 from assessments.models import (
@@ -174,11 +175,76 @@ class SystemForm(forms.ModelForm):
 
 
 class InvitationForm(forms.ModelForm):
+    """Invite someone to the whole workspace (owners) or, as client staff, to one client or
+    one assessment with the areas they are to answer (owners and consultants)."""
+
+    areas = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Areas to assign (with an assessment)",
+        help_text="Assigned to this person when they accept; replaces a current assignee.",
+    )
+
     class Meta:
         model = Invitation
-        fields = ["email", "role"]
-        labels = {"email": "E-mail (optional)"}
-        help_texts = {"email": "We send the link there too; you can also copy it yourself."}
+        fields = ["email", "role", "client", "assessment", "areas"]
+        labels = {
+            "email": "E-mail (optional)",
+            "client": "Limit to client",
+            "assessment": "Limit to assessment",
+        }
+        help_texts = {
+            "email": "We send the link there too; you can also copy it yourself.",
+            "client": "They see only this client's systems and assessments.",
+            "assessment": "They see only this assessment.",
+        }
+
+    def __init__(self, *args, workspace: Workspace, allow_unlimited: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.workspace = workspace
+        self.allow_unlimited = allow_unlimited
+        client = self.fields["client"]
+        client.queryset = Client.objects.filter(workspace=workspace)
+        client.empty_label = "Whole workspace" if allow_unlimited else "No client"
+        client.error_messages["invalid_choice"] = "Choose one of this workspace's clients."
+        assessment = self.fields["assessment"]
+        assessment.queryset = Assessment.objects.filter(system__workspace=workspace).select_related(
+            "system", "bank_version"
+        )
+        assessment.label_from_instance = lambda a: f"{a.system.name} — {a.title}"
+        assessment.empty_label = "No single assessment"
+        assessment.error_messages["invalid_choice"] = "Choose one of this workspace's assessments."
+        self.fields["areas"].choices = [(area.id, area.title) for area in load_bank().areas]
+        if not allow_unlimited:
+            self.fields["role"].choices = [
+                (role.value, role.label) for role in Role if role in LIMITED_ROLES
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        client, assessment = cleaned.get("client"), cleaned.get("assessment")
+        role, areas = cleaned.get("role"), cleaned.get("areas") or []
+        if client and assessment:
+            self.add_error("assessment", "Limit to a client or to an assessment, not both.")
+        elif not (client or assessment) and not self.allow_unlimited:
+            self.add_error(
+                "client",
+                "Consultants invite client staff: choose the client or the assessment "
+                "this person may see. Only owners invite people to the whole workspace.",
+            )
+        if (client or assessment) and role and role not in LIMITED_ROLES:
+            self.add_error(
+                "role", "People limited to a client or an assessment are contributors or viewers."
+            )
+        if areas and not assessment:
+            self.add_error("areas", "Areas are assigned in one assessment: choose the assessment.")
+        elif areas and role != Role.CONTRIBUTOR:
+            self.add_error("areas", "Only contributors answer areas: choose Contributor.")
+        elif areas and assessment:
+            known = {area["id"] for area in assessment.bank_version.areas}
+            if unknown := [area for area in areas if area not in known]:
+                self.add_error("areas", f"Not areas of this assessment: {', '.join(unknown)}.")
+        return cleaned
 
 
 class MembershipRoleForm(forms.ModelForm):
@@ -419,3 +485,193 @@ class BrandingForm(forms.ModelForm):
             return logo_reencode(logo)
         except LogoRejected as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+class AssessmentStartForm(AssessmentForm):
+    """Starting an assessment, optionally from one of the same system's earlier ones."""
+
+    carried_from = forms.ModelChoiceField(
+        queryset=Assessment.objects.none(),
+        required=False,
+        label="Start from",
+        empty_label="Nothing: a blank questionnaire",
+        help_text="Copies that assessment's answers (each flagged “carried over — please "
+        "confirm”) and its roadmap edits, so you can track progress between milestones.",
+        error_messages={"invalid_choice": "Choose one of this system's assessments, or nothing."},
+    )
+
+    def __init__(self, *args, system, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only this system's assessments: nothing can be copied from elsewhere.
+        choices = system.assessments.order_by("-created_at", "-pk")
+        self.fields["carried_from"].queryset = choices
+        self.fields["carried_from"].label_from_instance = lambda a: (
+            f"{a.title} ({a.get_status_display().lower()}, {a.created_at:%d %b %Y})"
+        )
+        latest = choices.values_list("pk", flat=True).first()
+        if latest is None:  # the system's first assessment: nothing to start from
+            del self.fields["carried_from"]
+        elif not self.is_bound:
+            self.initial.setdefault("carried_from", latest)
+
+
+# --- Consultant notes, severity overrides, the audit log ------------------------------------
+
+
+class ConsultantNotesForm(forms.Form):
+    consultant_notes = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class FindingReviewForm(forms.Form):
+    """A consultant's review of one finding: an optional severity override and private notes."""
+
+    severity = forms.ChoiceField(
+        required=False,
+        label="Severity",
+        help_text="Leave on “as computed” to keep the severity the scoring gives.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Reason for the override",
+        help_text="Shown with the finding and in the report's methodology section.",
+    )
+    consultant_notes = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Consultant notes",
+        help_text="Only owners and consultants see these.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, computed: str = "", **kwargs):
+        from assessments.overrides import OVERRIDE_SEVERITIES
+
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = [("", f"As computed ({computed})" if computed else "")]
+        self.fields["severity"].choices += [(s, s.capitalize()) for s in OVERRIDE_SEVERITIES]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("severity") and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason", "Say why the severity is overridden; the reason is shown with it."
+            )
+        return cleaned
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters (GET); choices are limited to the workspace's own objects."""
+
+    kind = forms.ChoiceField(required=False, label="What")
+    assessment = forms.ModelChoiceField(
+        queryset=Assessment.objects.none(),
+        required=False,
+        empty_label="All assessments",
+        error_messages={"invalid_choice": "Choose one of this workspace's assessments."},
+    )
+    person = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        label="Who",
+        empty_label="Everyone",
+        error_messages={"invalid_choice": "Choose a member of this workspace."},
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        from assessments.models import AuditEvent
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Everything"), *AuditEvent.Kind.choices]
+        self.fields["assessment"].queryset = Assessment.objects.filter(
+            system__workspace=workspace
+        ).order_by("-created_at", "-pk")
+        # People who acted here, members or not any more: the log outlives memberships.
+        self.fields["person"].queryset = (
+            get_user_model()
+            .objects.filter(pk__in=workspace.audit_events.values("actor"))
+            .order_by("email")
+        )
+        self.fields["person"].label_from_instance = lambda u: u.get_full_name() or u.email
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "“To” must be on or after “From”.")
+        return cleaned
+
+    def filters(self) -> dict:
+        """Keyword arguments for ``audit.events_for`` (an empty filter when invalid)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+# --- Engagement flow: client, system and assessment in one form ------------------------------
+
+
+class EngagementForm(forms.Form):
+    """The client part of an engagement: an existing client or a new one's name."""
+
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(),
+        required=False,
+        label="Existing client",
+        empty_label="A new client (name below)",
+        error_messages={"invalid_choice": "Choose one of this workspace's clients."},
+    )
+    client_name = forms.CharField(
+        required=False,
+        max_length=Client._meta.get_field("name").max_length,
+        label="New client's name",
+        help_text="Leave empty when you picked an existing client.",
+    )
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        self.fields["client"].queryset = Client.objects.filter(workspace=workspace)
+
+    def clean(self):
+        cleaned = super().clean()
+        client, name = cleaned.get("client"), (cleaned.get("client_name") or "").strip()
+        if client and name:
+            self.add_error("client_name", "Pick an existing client or type a new name, not both.")
+        elif not client and not name and "client" not in self.errors:
+            self.add_error("client_name", "Type the new client's name, or pick an existing client.")
+        elif name:
+            # The client form's own checks (e.g. a name already taken in this workspace).
+            client_form = ClientForm({"name": name}, workspace=self.workspace)
+            if not client_form.is_valid():
+                for error in client_form.errors.get("name", []):
+                    self.add_error("client_name", error)
+        cleaned["client_name"] = name
+        return cleaned
+
+
+class EngagementSystemForm(SystemForm):
+    """The system part of an engagement: the system form's fields and checks, fewer of them."""
+
+    LEFT_OUT = ("client", "description", "peak_rps", "requests_per_user_per_minute", "peak_factor")
+
+    assessment_title = forms.CharField(
+        required=False,
+        max_length=Assessment._meta.get_field("title").max_length,
+        label="Assessment title (optional)",
+        help_text="Blank gives “system name — month year”. The target scale follows the "
+        "users you are aiming for.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.LEFT_OUT:
+            del self.fields[name]

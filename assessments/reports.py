@@ -29,9 +29,9 @@ from django.utils.text import slugify
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from assessments import roadmap, scoring
+from assessments import audit, roadmap, scoring
 from assessments.bank import PHASES
-from assessments.models import Assessment, Branding, ReportFile
+from assessments.models import Assessment, AuditEvent, Branding, ReportFile
 from assessments.results import Results
 from assessments.roadmap_edits import apply_edits
 from checks.runs import latest_evidence_run_id
@@ -127,6 +127,7 @@ class AnswerLine:
     score: scoring.QuestionScore
     answer: object | None  # Answer row, or None when unanswered
     answer_label: str
+    override: object | None = None  # overrides.AppliedOverride when a consultant re-ranked it
 
 
 def answer_label(question, answer) -> str:
@@ -178,8 +179,42 @@ def chart_with_fills(chart: dict) -> dict:
     return {**chart, "rows": rows}
 
 
-def report_context(assessment: Assessment, results: Results) -> dict:
-    """Everything the report template shows, computed from one ``Results``."""
+def override_rows(results: Results) -> list[dict]:
+    """The severity overrides in effect, with who set them and when, for the methodology."""
+    reviews = results.reviews
+    return [
+        {
+            "override": applied,
+            "question": results.questions[key],
+            "by": person_name(reviews[key].updated_by) if key in reviews else "",
+            "at": reviews[key].updated_at if key in reviews else None,
+        }
+        for key, applied in results.overrides.items()
+    ]
+
+
+def consultant_notes_rows(results: Results, answers: dict) -> list[dict]:
+    """Consultant-only notes on answers and findings, in question order (CONSULT roles only)."""
+    finding_notes = {key: review.consultant_notes for key, review in results.reviews.items()}
+    rows = []
+    for key, question in results.questions.items():
+        answer = answers.get(key)
+        on_answer = answer.consultant_notes if answer is not None else ""
+        on_finding = finding_notes.get(key, "")
+        if on_answer or on_finding:
+            rows.append({"question": question, "answer": on_answer, "finding": on_finding})
+    return rows
+
+
+def report_context(
+    assessment: Assessment, results: Results, *, consultant_notes: bool = False
+) -> dict:
+    """Everything the report template shows, computed from one ``Results``.
+
+    ``consultant_notes`` adds the consultant-only notes: only for owners and consultants, and
+    never for share links (callers decide; the default keeps them out).
+    """
+    from assessments.milestones import report_milestone
     from assessments.views.results import area_chart
 
     system = assessment.system
@@ -196,6 +231,7 @@ def report_context(assessment: Assessment, results: Results) -> dict:
             answer_label=answer_label(
                 results.questions[qs.question_id], answers.get(qs.question_id)
             ),
+            override=results.overrides.get(qs.question_id),
         )
         for qs in score.questions
     }
@@ -256,12 +292,21 @@ def report_context(assessment: Assessment, results: Results) -> dict:
         "evidence": sorted(evidence.values(), key=lambda r: (r.check_id, r.target_url)),
         "methodology": list(scoring.METHODOLOGY) + list(roadmap.METHODOLOGY),
         "glossary": GLOSSARY,
+        "milestone": report_milestone(assessment, results),
+        "overrides": override_rows(results),
+        "consultant_notes": consultant_notes_rows(results, answers) if consultant_notes else None,
     }
 
 
-def report_html(assessment: Assessment, results: Results, **extra) -> str:
+def report_html(
+    assessment: Assessment, results: Results, *, consultant_notes: bool = False, **extra
+) -> str:
     """The report as a standalone document, for WeasyPrint (and benchmarks)."""
-    context = {**report_context(assessment, results), "document": True, **extra}
+    context = {
+        **report_context(assessment, results, consultant_notes=consultant_notes),
+        "document": True,
+        **extra,
+    }
     return render_to_string("reports/report.html", context)
 
 
@@ -303,6 +348,20 @@ def state_fingerprint(assessment: Assessment) -> str:
             "key", "updated_at"
         )
     ]
+    # Overrides change severities and the roadmap; notes show in the consultant's copy.
+    parts += [
+        f"review:{key}:{updated_at.isoformat()}"
+        for key, updated_at in assessment.finding_reviews.order_by("question_key").values_list(
+            "question_key", "updated_at"
+        )
+    ]
+    notes = assessment.answers.exclude(consultant_notes="").order_by("question__key")
+    notes_digest = hashlib.sha256()
+    for key, text in notes.values_list("question__key", "consultant_notes"):
+        notes_digest.update(f"{key}\0{text}\0".encode())
+    parts.append(
+        f"consultant-notes:{assessment.include_consultant_notes}:{notes_digest.hexdigest()}"
+    )
     # A newer probe run changes the evidence, contradictions and headroom the report shows.
     parts.append(f"probe-run:{latest_evidence_run_id(system)}")
     branding = branding_of(system.workspace_id)
@@ -362,6 +421,44 @@ def reports_sweep(now=None, report_ids=None) -> int:
     )
 
 
+def consultant_notes_in_pdf_set(assessment: Assessment, include: bool, user) -> None:
+    if include == assessment.include_consultant_notes:
+        return
+    assessment.include_consultant_notes = include
+    assessment.save(update_fields=["include_consultant_notes", "updated_at"])
+    audit.record(
+        assessment=assessment,
+        actor=user,
+        kind=AuditEvent.Kind.ASSESSMENT,
+        subject=assessment.title,
+        summary="Consultant notes in the PDF: " + ("on" if include else "off"),
+        before={"include_consultant_notes": not include},
+        after={"include_consultant_notes": include},
+    )
+
+
+def consultant_copy_name(report: ReportFile) -> str:
+    """Where the copy with consultant notes is stored: beside the client PDF, derived from its
+    (unique) name, so no field records it. Share links and client roles get the client PDF."""
+    stem, _ = posixpath.splitext(report.file.name)
+    return f"{stem}-consultant-notes.pdf"
+
+
+def consultant_copy_save(report: ReportFile, pdf: bytes) -> None:
+    name = consultant_copy_name(report)
+    storage = report.file.storage
+    if storage.exists(name):
+        storage.delete(name)
+    saved = storage.save(name, ContentFile(pdf))
+    if saved != name:
+        storage.delete(saved)
+        raise RuntimeError(f"Could not store the consultant copy as {name!r}.")
+
+
+def consultant_copy_exists(report: ReportFile) -> bool:
+    return bool(report.file) and report.file.storage.exists(consultant_copy_name(report))
+
+
 def report_render(report_id: int) -> None:
     """Render one queued report to PDF; a second delivery of the same task does nothing."""
     from assessments.views.results import system_results
@@ -376,16 +473,18 @@ def report_render(report_id: int) -> None:
     try:
         fingerprint = state_fingerprint(assessment)
         branding = branding_of(assessment.system.workspace_id)
-        pdf = pdf_from_html(
-            report_html(assessment, system_results(assessment)),
-            assessment.system.workspace_id,
-            branding.page_size if branding else "a4",
-        )
+        results = system_results(assessment)
+        page_size = branding.page_size if branding else "a4"
+        workspace_id = assessment.system.workspace_id
+        pdf = pdf_from_html(report_html(assessment, results), workspace_id, page_size)
         report.file.save(
             download_name(assessment.system.name, timezone.localdate(), "pdf"),
             ContentFile(pdf),
             save=False,
         )
+        if assessment.include_consultant_notes:
+            html = report_html(assessment, results, consultant_notes=True)
+            consultant_copy_save(report, pdf_from_html(html, workspace_id, page_size))
     except Exception as exc:
         ReportFile.objects.filter(pk=report_id).update(
             status=ReportFile.Status.FAILED,

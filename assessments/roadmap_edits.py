@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from assessments import audit
 from assessments.bank import PHASES
-from assessments.models import Assessment, RoadmapEntry
+from assessments.models import Assessment, AuditEvent, RoadmapEntry
 from assessments.roadmap import Roadmap, RoadmapItem, is_quick_win
 
 UNPLACED = 1_000_000  # items nobody has moved keep their computed order, after moved ones
@@ -138,6 +139,43 @@ def entry_for(assessment: Assessment, key: str) -> RoadmapEntry:
     return entry
 
 
+EDITED_FIELDS = ("status", "owner", "target_date", "hidden", "hidden_reason")
+
+
+def entry_snapshot(entry: RoadmapEntry) -> dict:
+    """The edited fields as JSON values (take it before a form changes the instance)."""
+    values = {name: getattr(entry, name) for name in EDITED_FIELDS}
+    values["target_date"] = values["target_date"].isoformat() if values["target_date"] else None
+    return values
+
+
+def roadmap_entry_save(assessment: Assessment, entry: RoadmapEntry, user, before: dict) -> None:
+    """Save a consultant's edit of one item (status, owner, date, hidden) and log it."""
+    entry.updated_by = user
+    entry.save()
+    after = entry_snapshot(entry)
+    if after == before:
+        return
+    if after["hidden"] and not before["hidden"]:
+        summary = f"Hidden from the plan: {after['hidden_reason']}"
+    elif before["hidden"] and not after["hidden"]:
+        summary = "Shown in the plan again"
+    else:
+        fields = ", ".join(
+            name.replace("_", " ") for name in EDITED_FIELDS if after[name] != before[name]
+        )
+        summary = f"Edited: {fields}"
+    audit.record(
+        assessment=assessment,
+        actor=user,
+        kind=AuditEvent.Kind.ROADMAP,
+        subject=entry.key,
+        summary=summary,
+        before=before,
+        after=after,
+    )
+
+
 @transaction.atomic
 def roadmap_move(
     assessment: Assessment, edited: EditedRoadmap, key: str, direction: int, user
@@ -172,6 +210,16 @@ def roadmap_move(
         entry.position = base + offset
         entry.updated_by = user
         entry.save(update_fields=["position", "updated_by", "updated_at"])
+    audit.record(
+        assessment=assessment,
+        actor=user,
+        kind=AuditEvent.Kind.ROADMAP,
+        subject=key,
+        summary=f"Moved {'up' if direction < 0 else 'down'} in phase {moving.phase}, "
+        f"{'above' if direction < 0 else 'below'} “{neighbour.title}”",
+        before={"order": index + 1},
+        after={"order": other + 1},
+    )
 
 
 def custom_item_create(
@@ -180,7 +228,7 @@ def custom_item_create(
     number = assessment.roadmap_entries.filter(is_custom=True).count() + 1
     while assessment.roadmap_entries.filter(key=f"custom-{number}").exists():
         number += 1
-    return RoadmapEntry.objects.create(
+    entry = RoadmapEntry.objects.create(
         assessment=assessment,
         key=f"custom-{number}",
         is_custom=True,
@@ -191,6 +239,15 @@ def custom_item_create(
         impact=impact,
         updated_by=user,
     )
+    audit.record(
+        assessment=assessment,
+        actor=user,
+        kind=AuditEvent.Kind.ROADMAP,
+        subject=entry.key,
+        summary=f"Custom item added: {title}",
+        after={"title": title, "phase": phase, "effort": effort, "impact": impact},
+    )
+    return entry
 
 
 def roadmap_mark_reviewed(assessment: Assessment, edited: EditedRoadmap) -> None:

@@ -2,7 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assessments.forms import LoginForm
-from assessments.views import accounts, questionnaire, reports, results, systems, workspaces
+from assessments.views import (
+    accounts,
+    analytics,
+    audit,
+    engagements,
+    milestones,
+    questionnaire,
+    reports,
+    results,
+    systems,
+    workspaces,
+)
 
 urlpatterns = [
     path("", workspaces.home, name="home"),
@@ -63,6 +74,16 @@ urlpatterns = [
     path("invite/<str:token>/", workspaces.invitation_accept_view, name="invitation_accept"),
     # Clients and systems
     path("w/<int:workspace_id>/clients/", systems.client_list, name="client_list"),
+    # Portfolio analytics
+    path("w/<int:workspace_id>/analytics/", analytics.dashboard, name="analytics"),
+    path(
+        "w/<int:workspace_id>/analytics/exports/<str:export>",
+        analytics.export,
+        name="analytics_export",
+    ),
+    path(
+        "w/<int:workspace_id>/engagements/new/", engagements.engagement_new, name="engagement_new"
+    ),
     path("clients/<int:client_id>/edit/", systems.client_edit, name="client_edit"),
     path("clients/<int:client_id>/delete/", systems.client_delete, name="client_delete"),
     path("w/<int:workspace_id>/systems/new/", systems.system_create, name="system_create"),
@@ -146,6 +167,24 @@ urlpatterns = [
         name="roadmap_reviewed",
     ),
     path("methodology/", results.methodology, name="methodology"),
+    # Consultant notes, severity overrides and the audit log (owners and consultants)
+    path(
+        "assessments/<int:assessment_id>/consultant-notes/<str:question_key>/",
+        questionnaire.answer_consultant_notes,
+        name="answer_consultant_notes",
+    ),
+    path(
+        "assessments/<int:assessment_id>/findings/<str:question_key>/",
+        results.finding_review,
+        name="finding_review",
+    ),
+    path(
+        "assessments/<int:assessment_id>/report/consultant-notes/",
+        reports.report_consultant_notes,
+        name="report_consultant_notes",
+    ),
+    path("w/<int:workspace_id>/audit/", audit.audit_log, name="audit_log"),
+    path("w/<int:workspace_id>/audit.csv", audit.audit_log_csv, name="audit_log_csv"),
     # Reports, PDFs, share links and exports
     path("assessments/<int:assessment_id>/report/", reports.report_view, name="report"),
     path(
@@ -169,5 +208,26 @@ urlpatterns = [
         "assessments/<int:assessment_id>/upgrade/",
         questionnaire.assessment_upgrade_view,
         name="assessment_upgrade",
+    ),
+    # Milestones: carried-over answers and comparing two assessments of one system
+    path(
+        "assessments/<int:assessment_id>/answers/<str:question_key>/confirm/",
+        milestones.answer_confirm,
+        name="answer_confirm",
+    ),
+    path(
+        "assessments/<int:assessment_id>/areas/<slug:area>/confirm/",
+        milestones.area_confirm,
+        name="area_confirm",
+    ),
+    path(
+        "assessments/<int:assessment_id>/compare/",
+        milestones.milestone_pick,
+        name="milestone_pick",
+    ),
+    path(
+        "assessments/<int:assessment_id>/compare/<int:other_id>/",
+        milestones.milestone_compare_view,
+        name="milestone_compare",
     ),
 ]

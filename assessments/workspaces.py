@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import Invitation, Membership, Role, System, Workspace
+from assessments.access import LIMITED_ROLES
+from assessments.models import AreaAssignment, Invitation, Membership, Role, System, Workspace
 from checks.models import Target
 
 
@@ -14,6 +15,10 @@ class InvitationUnusable(Exception):
 
 class LastOwnerError(Exception):
     """A workspace must keep at least one owner."""
+
+
+class LimitedRoleError(Exception):
+    """Members limited to a client or an assessment are contributors or viewers only."""
 
 
 @transaction.atomic
@@ -35,10 +40,24 @@ def workspace_create(*, user, name: str, is_personal: bool = False) -> Workspace
 
 
 def invitation_create(
-    *, workspace: Workspace, created_by, role: str, email: str = ""
+    *,
+    workspace: Workspace,
+    created_by,
+    role: str,
+    email: str = "",
+    client=None,
+    assessment=None,
+    areas: list[str] | None = None,
 ) -> Invitation:
+    """An invitation link; ``client``/``assessment`` limit what the new member sees."""
     return Invitation.objects.create(
-        workspace=workspace, created_by=created_by, role=role, email=email
+        workspace=workspace,
+        created_by=created_by,
+        role=role,
+        email=email,
+        client=client,
+        assessment=assessment,
+        areas=list(areas or []) if assessment else [],
     )
 
 
@@ -62,16 +81,33 @@ def invitation_problem(invitation: Invitation) -> str | None:
 
 @transaction.atomic
 def invitation_accept(*, token: str, user) -> Membership:
-    """Join the workspace; the row lock makes a link usable exactly once."""
+    """Join the workspace; the row lock makes a link usable exactly once.
+
+    The membership takes the invitation's scope (client or assessment), and the areas it
+    lists are assigned to the new member (taking them over from any current assignee).
+    Someone already in the workspace keeps their membership as it is and the link stays
+    unused: one membership per person and workspace.
+    """
     invitation = Invitation.objects.select_for_update().select_related("workspace").get(token=token)
     problem = invitation_problem(invitation)
     if problem:
         raise InvitationUnusable(problem)
     membership, created = Membership.objects.get_or_create(
-        workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
+        workspace=invitation.workspace,
+        user=user,
+        defaults={
+            "role": invitation.role,
+            "client_id": invitation.client_id,
+            "assessment_id": invitation.assessment_id,
+        },
     )
     if not created:
         raise InvitationUnusable(f"You are already a member of {invitation.workspace}.")
+    if invitation.assessment_id:
+        for area in invitation.areas:
+            AreaAssignment.objects.update_or_create(
+                assessment_id=invitation.assessment_id, area=area, defaults={"user": user}
+            )
     invitation.accepted_by = user
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_by", "accepted_at"])
@@ -80,6 +116,11 @@ def invitation_accept(*, token: str, user) -> Membership:
 
 @transaction.atomic
 def membership_set_role(membership: Membership, role: str) -> None:
+    if (membership.client_id or membership.assessment_id) and role not in LIMITED_ROLES:
+        raise LimitedRoleError(
+            f"{membership.user.email} is limited to a client or an assessment, so they can be "
+            "a contributor or a viewer. Remove them and invite them again for another role."
+        )
     if membership.role == Role.OWNER and role != Role.OWNER:
         ensure_another_owner(membership)
     membership.role = role

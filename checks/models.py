@@ -29,6 +29,8 @@ class Target(models.Model):
     """One base URL of a system, the unit that probes run against."""
 
     workspace_path = "system__workspace"
+    client_path = "system__client"  # client staff see their systems' probes
+    assessment_path = None
 
     class VerificationMethod(models.TextChoices):
         FILE = "file", "token file"
@@ -78,6 +80,8 @@ class ProbeRun(models.Model):
     """One run of the automated probes over every base URL of a system."""
 
     workspace_path = "system__workspace"
+    client_path = "system__client"
+    assessment_path = None
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -168,6 +172,8 @@ class ProbedTarget(models.Model):
     """One base URL as probed in one run: its raw artifacts, or why it could not be probed."""
 
     workspace_path = "run__system__workspace"
+    client_path = "run__system__client"
+    assessment_path = None
 
     run = models.ForeignKey(ProbeRun, on_delete=models.CASCADE, related_name="probed_targets")
     target = models.ForeignKey(
@@ -198,6 +204,8 @@ class ProbeResult(models.Model):
     """What one check concluded about one target in one run."""
 
     workspace_path = "run__system__workspace"
+    client_path = "run__system__client"
+    assessment_path = None
 
     run = models.ForeignKey(ProbeRun, on_delete=models.CASCADE, related_name="results")
     target = models.ForeignKey(

@@ -193,13 +193,20 @@ WHITENOISE_USE_FINDERS = DEBUG
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ScaleReady <noreply@localhost>")
 
+# Shared by the web processes and the worker (portfolio analytics are cached per workspace):
+# Redis when CACHE_URL is set, otherwise files under VAR_DIR (per-process memory would let
+# one gunicorn worker serve tables another has already invalidated).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["CACHE_URL"],
     }
     if os.environ.get("CACHE_URL")
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    }
 }
 
 # --- Security -------------------------------------------------------------------------

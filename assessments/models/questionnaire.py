@@ -42,6 +42,19 @@ class QuestionQuerySet(models.QuerySet):
             | models.Q(workspace=assessment.system.workspace_id)
         )
 
+    def with_current_answer(self, assessment) -> "QuestionQuerySet":
+        """Annotate ``current_answer``: the stored answer's audited fields and version (or
+        None), read in the same query as the question so a save needs no extra read."""
+        from django.db.models.functions import JSONObject
+
+        current = Answer.objects.filter(assessment=assessment, question=models.OuterRef("pk"))
+        snapshot = JSONObject(**{name: name for name in ANSWER_SNAPSHOT_FIELDS})
+        return self.annotate(
+            current_answer=models.Subquery(
+                current.values(snapshot=snapshot)[:1], output_field=models.JSONField()
+            )
+        )
+
 
 class Question(models.Model):
     """One question of one bank version, or a workspace's own custom question.
@@ -50,6 +63,8 @@ class Question(models.Model):
     """
 
     workspace_path = "workspace"  # bank questions have none, so access lookups never reach them
+    client_path = None  # custom questions are managed on a workspace page
+    assessment_path = None
 
     bank_version = models.ForeignKey(
         BankVersion, on_delete=models.CASCADE, related_name="questions", null=True, blank=True
@@ -138,6 +153,8 @@ class AssessmentStatus(models.TextChoices):
 
 class Assessment(models.Model):
     workspace_path = "system__workspace"
+    client_path = "system__client"
+    assessment_path = "pk"
 
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="assessments")
     bank_version = models.ForeignKey(BankVersion, on_delete=models.PROTECT, related_name="+")
@@ -191,6 +208,12 @@ class Assessment(models.Model):
         return self.status == AssessmentStatus.SUBMITTED
 
 
+# What the audit log records of an answer before and after a save ...
+AUDITED_ANSWER_FIELDS = ("state", "level", "na_reason", "notes", "evidence_links")
+# ... and what a save reads of the answer it replaces.
+ANSWER_SNAPSHOT_FIELDS = (*AUDITED_ANSWER_FIELDS, "version", "carried_over")
+
+
 class AnswerState(models.TextChoices):
     LEVEL = "level", "Answered"
     NOT_APPLICABLE = "na", "Not applicable"
@@ -201,6 +224,8 @@ class Answer(models.Model):
     """The current answer to one question; ``version`` guards against lost concurrent edits."""
 
     workspace_path = "assessment__system__workspace"
+    client_path = "assessment__system__client"
+    assessment_path = "assessment"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
@@ -241,6 +266,8 @@ class AreaAssignment(models.Model):
     """Who answers an area of an assessment (typically a contributor)."""
 
     workspace_path = "assessment__system__workspace"
+    client_path = "assessment__system__client"
+    assessment_path = "assessment"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="assignments")
     area = models.CharField(max_length=40)
@@ -269,6 +296,8 @@ class RoadmapEntry(models.Model):
     """
 
     workspace_path = "assessment__system__workspace"
+    client_path = "assessment__system__client"
+    assessment_path = "assessment"
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="roadmap_entries"
@@ -309,6 +338,8 @@ class FindingReview(models.Model):
     override with its reason, and notes clients never see."""
 
     workspace_path = "assessment__system__workspace"
+    client_path = "assessment__system__client"
+    assessment_path = "assessment"
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="finding_reviews"
@@ -343,6 +374,8 @@ class AuditEvent(models.Model):
     """Who changed what and when: answers, severity overrides, roadmap items. Append-only."""
 
     workspace_path = "workspace"
+    client_path = None  # the audit log is a workspace page for consultants
+    assessment_path = None
 
     class Kind(models.TextChoices):
         ANSWER = "answer", "Answer"

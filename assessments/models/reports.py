@@ -28,6 +28,8 @@ class ReportFile(models.Model):
     """One PDF rendering of an assessment's report, and the answers state it reflects."""
 
     workspace_path = "assessment__system__workspace"
+    client_path = "assessment__system__client"
+    assessment_path = "assessment"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -76,6 +78,8 @@ class ShareLink(models.Model):
     """A read-only link to an assessment's report for people without an account."""
 
     workspace_path = "assessment__system__workspace"
+    client_path = "assessment__system__client"
+    assessment_path = "assessment"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="share_links")
     token = models.CharField(max_length=64, unique=True, default=new_share_token)
@@ -101,6 +105,8 @@ class Branding(models.Model):
     """How a workspace's reports look: logo, primary colour and a footer line."""
 
     workspace_path = "workspace"
+    client_path = None
+    assessment_path = None
 
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="branding")
     logo = models.FileField(upload_to=logo_upload_to, blank=True)

@@ -29,6 +29,8 @@ class Workspace(models.Model):
     """A team or a consultancy: the unit of ownership and access."""
 
     workspace_path = "pk"
+    client_path = None  # limited members never see workspace pages
+    assessment_path = None
 
     name = models.CharField(max_length=120)
     is_personal = models.BooleanField(default=False)
@@ -46,6 +48,8 @@ class Workspace(models.Model):
 
 class Membership(models.Model):
     workspace_path = "workspace"
+    client_path = None
+    assessment_path = None
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -92,6 +96,8 @@ class Invitation(models.Model):
     """A single-use link that adds whoever accepts it to a workspace with a role."""
 
     workspace_path = "workspace"
+    client_path = None
+    assessment_path = None
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CONTRIBUTOR)
@@ -144,6 +150,8 @@ class Client(models.Model):
     """An optional grouping of systems, e.g. a consultancy's customer."""
 
     workspace_path = "workspace"
+    client_path = "pk"
+    assessment_path = None
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="clients")
     name = models.CharField(max_length=120)
@@ -164,6 +172,8 @@ class System(models.Model):
     """A product or service whose readiness to scale is assessed."""
 
     workspace_path = "workspace"
+    client_path = "client"  # an assessment's scope shows the system's name, not its page
+    assessment_path = None
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="systems")
     client = models.ForeignKey(

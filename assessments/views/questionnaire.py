@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,11 +14,17 @@ from django_htmx.http import reswap, retarget
 from assessments import access
 from assessments.bank import band_for_users
 from assessments.bank_records import shipped_bank_version
-from assessments.forms import AnswerForm, AnswersImportForm, AssessmentForm
+from assessments.forms import (
+    AnswerForm,
+    AnswersImportForm,
+    AssessmentStartForm,
+    ConsultantNotesForm,
+)
 from assessments.models import Answer, AnswerState, Assessment, BankVersion, Question, Role, System
 from assessments.questionnaire import (
     AnswerConflict,
     AnswersImportError,
+    answer_consultant_notes_save,
     answer_refusal,
     answer_save,
     answers_export,
@@ -30,6 +37,7 @@ from assessments.questionnaire import (
     assessment_upgrade,
     assignment_set,
     bank_upgrade_diff,
+    contributor_progress,
     first_unanswered,
 )
 
@@ -50,7 +58,11 @@ def assessment_create(request, system_id):
         "title": f"{system.name} — {timezone.localdate():%B %Y}",
         "band": band_for_users(system.target_users),
     }
-    form = AssessmentForm(request.POST or None, initial=initial)
+    form = AssessmentStartForm(request.POST or None, initial=initial, system=system)
+    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("carried_from"):
+        from assessments.views.milestones import carry_over_start  # it imports this module
+
+        return carry_over_start(request, system, form)
     if request.method == "POST" and form.is_valid():
         assessment = assessment_start(
             system=system,
@@ -91,18 +103,30 @@ def assessment_overview(request, assessment_id):
         "can_edit": can_edit,
         "can_answer": access.role_allows(role, access.ANSWER) and not assessment.is_submitted,
         "assignable": assignable_members(assessment) if can_edit else [],
+        "contributors": contributor_progress(assessment, areas) if can_edit else [],
         "newer_bank": latest if latest and latest.pk != assessment.bank_version_id else None,
         "can_upgrade": access.role_allows(role, access.UPGRADE_BANK),
         "import_form": AnswersImportForm(),
+        "to_confirm": sum(area.to_confirm for area in areas),
     }
     return render(request, "assessments/assessment_overview.html", context)
 
 
 def assignable_members(assessment):
-    """Everyone in the workspace who may answer (contributors included)."""
+    """Everyone who may answer and can open this assessment (contributors included).
+
+    Client staff limited to another assessment or another client are left out: they could
+    not reach the area they were given.
+    """
+    in_scope = (
+        Q(memberships__client__isnull=True, memberships__assessment__isnull=True)
+        | Q(memberships__assessment=assessment)
+        | Q(memberships__client__isnull=False, memberships__client=assessment.system.client_id)
+    )
     return list(
         get_user_model()
         .objects.filter(
+            in_scope,
             memberships__workspace_id=assessment.system.workspace_id,
             memberships__role__in=access.PERMISSIONS[access.ANSWER],
         )
@@ -153,6 +177,7 @@ def area_page_context(request, assessment, area, override=None):
         else None,
         "cards": cards,
         "answered": len(answers),
+        "to_confirm": sum(1 for answer in answers.values() if answer.carried_over),
         "assignment": assignment,
         "refusal": refusal,
     }
@@ -194,14 +219,74 @@ def card_context(assessment, question, answer, *, refusal, form=None, conflict=F
         "refusal": refusal,
         "conflict": conflict,
         "saved": saved,
+        # Consultant-only notes: the key is absent from every other role's context.
+        **consultant_notes_context(assessment, answer),
     }
+
+
+def consultant_notes_context(assessment, answer, *, notes=None, error="", saved=False) -> dict:
+    if not access.role_allows(getattr(assessment, "member_role", None), access.CONSULT):
+        return {"can_consult": False}
+    return {
+        "can_consult": True,
+        "consultant_notes": answer.consultant_notes if notes is None and answer else notes or "",
+        "notes_error": error,
+        "notes_saved": saved,
+    }
+
+
+@login_required
+def answer_consultant_notes(request, assessment_id, question_key):
+    """Save one answer's consultant-only notes (owners and consultants), apart from the answer."""
+    assessment = get_assessment(request, assessment_id, access.CONSULT)
+    question = get_object_or_404(Question.objects.for_assessment(assessment), key=question_key)
+    area_url = reverse("assessment_area", args=[assessment.pk, question.area])
+    back = f"{area_url}#{question.dom_id}"
+    if request.method != "POST":
+        return redirect(back)
+    answer = (
+        Answer.objects.select_related("assessment__system", "question")
+        .filter(assessment=assessment, question=question)
+        .first()
+    )
+    form = ConsultantNotesForm(request.POST)
+    error = ""
+    if answer is None:
+        error = "Answer the question first: notes are kept with its answer."
+    elif not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if error:
+        if request.htmx:
+            context = {
+                "assessment": assessment,
+                "question": question,
+                **consultant_notes_context(
+                    assessment, answer, notes=request.POST.get("consultant_notes", ""), error=error
+                ),
+            }
+            return render(request, f"{AREA_PAGE}#consultant_notes", context, status=422)
+        messages.error(request, f"Consultant notes not saved: {error}")
+        return redirect(back)
+    answer_consultant_notes_save(answer, form.cleaned_data["consultant_notes"], request.user)
+    if request.htmx:
+        context = {
+            "assessment": assessment,
+            "question": question,
+            **consultant_notes_context(assessment, answer, saved=True),
+        }
+        return render(request, f"{AREA_PAGE}#consultant_notes", context)
+    messages.success(request, "Consultant notes saved.")
+    return redirect(back)
 
 
 @login_required
 def answer_view(request, assessment_id, question_key):
     """GET: one question's card (htmx) or its place on the area page. POST: save it."""
     assessment = get_assessment(request, assessment_id)
-    question = get_object_or_404(Question.objects.for_assessment(assessment), key=question_key)
+    questions = Question.objects.for_assessment(assessment)
+    if request.method == "POST":
+        questions = questions.with_current_answer(assessment)
+    question = get_object_or_404(questions, key=question_key)
     area_url = reverse("assessment_area", args=[assessment.pk, question.area])
     if request.method != "POST":
         if not request.htmx:
@@ -242,7 +327,14 @@ def answer_view(request, assessment_id, question_key):
         response = render(request, f"{AREA_PAGE}#question_card", card)
         return reswap(retarget(response, f"#{question.dom_id}"), "outerHTML")
     if request.htmx:
-        context = {"base_version": answer.version, "answer": answer, "saved": True}
+        # The card's "carried over" flag goes with the save; only a flagged card has one.
+        was_carried = bool((question.current_answer or {}).get("carried_over"))
+        context = {
+            "base_version": answer.version,
+            "answer": answer,
+            "saved": True,
+            "was_carried": was_carried,
+        }
         return render(request, f"{AREA_PAGE}#save_status", context)
     messages.success(request, "Answer saved.")
     return redirect(f"{area_url}#{question.dom_id}")
@@ -283,8 +375,15 @@ def answer_conflict(request, assessment, question, form, current):
 def assessment_submit_view(request, assessment_id):
     assessment = get_assessment(request, assessment_id, access.EDIT)
     if request.method == "POST" and not assessment.is_submitted:
+        unconfirmed = assessment.answers.filter(carried_over=True).count()
         assessment_submit(assessment, request.user)
         messages.success(request, "Submitted. Answers are now read-only; reopen to change them.")
+        if unconfirmed:
+            messages.warning(
+                request,
+                f"{unconfirmed} carried-over answer{'s were' if unconfirmed != 1 else ' was'} "
+                "never confirmed; they are scored as given. Reopen to review them.",
+            )
     return redirect(assessment)
 
 
@@ -292,7 +391,7 @@ def assessment_submit_view(request, assessment_id):
 def assessment_reopen_view(request, assessment_id):
     assessment = get_assessment(request, assessment_id, access.EDIT)
     if request.method == "POST" and assessment.is_submitted:
-        assessment_reopen(assessment)
+        assessment_reopen(assessment, request.user)
         messages.success(request, "Reopened. Answers can be changed again.")
     return redirect(assessment)
 
@@ -318,7 +417,8 @@ def assessment_assign(request, assessment_id):
 @login_required
 def assessment_export(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
-    document = answers_export(assessment)
+    may_consult = access.role_allows(assessment.member_role, access.CONSULT)
+    document = answers_export(assessment, consultant_notes=may_consult)
     name = slugify(f"{assessment.system.name}-{timezone.localdate():%Y-%m-%d}") or "assessment"
     response = HttpResponse(
         json.dumps(document, indent=2, ensure_ascii=False), content_type="application/json"
@@ -341,7 +441,12 @@ def assessment_import(request, assessment_id):
         messages.error(request, "Nothing was imported. " + " ".join(errors))
         return redirect(assessment)
     try:
-        count = answers_import(assessment, form.cleaned_data["file"], request.user)
+        count = answers_import(
+            assessment,
+            form.cleaned_data["file"],
+            request.user,
+            consultant_notes=access.role_allows(assessment.member_role, access.CONSULT),
+        )
     except AnswersImportError as exc:
         problems = exc.problems
         shown = " ".join(problems[:8]) + (
@@ -361,7 +466,7 @@ def assessment_upgrade_view(request, assessment_id):
         messages.info(request, "This assessment already uses the newest question bank.")
         return redirect(assessment)
     if request.method == "POST":
-        assessment_upgrade(assessment, target)
+        assessment_upgrade(assessment, target, request.user)
         messages.success(request, f"Moved to question bank {target.version}.")
         return redirect(assessment)
     diff = bank_upgrade_diff(assessment, target)

@@ -12,6 +12,9 @@ from assessments import access, exports
 from assessments.forms import BrandingForm
 from assessments.models import Branding, ReportFile, ShareLink, Workspace
 from assessments.reports import (
+    consultant_copy_exists,
+    consultant_copy_name,
+    consultant_notes_in_pdf_set,
     download_name,
     latest_report,
     logo_data_uri,
@@ -43,9 +46,13 @@ def pdf_status_context(assessment, report, member_role) -> dict:
 def report_view(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
     status = pdf_status_context(assessment, latest_report(assessment), assessment.member_role)
+    can_consult = access.role_allows(assessment.member_role, access.CONSULT)
+    # The page shows what the consultant's PDF shows; other roles never get the notes.
+    with_notes = can_consult and assessment.include_consultant_notes
     context = {
-        **report_context(assessment, system_results(assessment)),
+        **report_context(assessment, system_results(assessment), consultant_notes=with_notes),
         **status,
+        "can_consult": can_consult,
         "base_template": "base.html",
         # Links are credentials: only those who may create and revoke them see them.
         "share_links": assessment.share_links.all()[:20] if status["can_edit"] else [],
@@ -93,10 +100,42 @@ def pdf_response(report: ReportFile) -> FileResponse:
 
 @login_required
 def report_download(request, report_id):
+    """The PDF; owners and consultants get the copy with consultant notes when there is one."""
     report = access.get_for_user(
         request.user, ReportFile.objects.select_related("assessment__system"), pk=report_id
     )
+    if (
+        report.is_ready
+        and access.role_allows(report.member_role, access.CONSULT)
+        and consultant_copy_exists(report)
+    ):
+        name = download_name(
+            report.assessment.system.name, report.created_at.date(), "pdf", "consultant"
+        )
+        return FileResponse(
+            report.file.storage.open(consultant_copy_name(report), "rb"),
+            as_attachment=True,
+            filename=name,
+            content_type="application/pdf",
+        )
     return pdf_response(report)
+
+
+@login_required
+def report_consultant_notes(request, assessment_id):
+    """Owners and consultants choose whether their PDF prints consultant-only notes."""
+    assessment = get_assessment(request, assessment_id, access.CONSULT)
+    if request.method != "POST":
+        return redirect("report", assessment.pk)
+    include = request.POST.get("include_consultant_notes") == "on"
+    consultant_notes_in_pdf_set(assessment, include, request.user)
+    messages.success(
+        request,
+        "Consultant notes will be printed in your PDF (never in the shared one). Regenerate it."
+        if include
+        else "Consultant notes are left out of the PDF.",
+    )
+    return redirect("report", assessment.pk)
 
 
 # --- Share links ---------------------------------------------------------------------------

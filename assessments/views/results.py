@@ -1,19 +1,23 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from assessments import access, roadmap, scoring
+from assessments import access, analytics, roadmap, scoring
 from assessments.bank import PHASES
-from assessments.forms import CustomRoadmapItemForm, RoadmapEntryForm
-from assessments.models import RoadmapStatus
+from assessments.finding_reviews import finding_review_save
+from assessments.forms import CustomRoadmapItemForm, FindingReviewForm, RoadmapEntryForm
+from assessments.models import Question, RoadmapStatus
 from assessments.results import assessment_results
 from assessments.roadmap_edits import (
     RoadmapEditRefused,
     apply_edits,
     custom_item_create,
     entry_for,
+    entry_snapshot,
+    roadmap_entry_save,
     roadmap_mark_reviewed,
     roadmap_move,
 )
@@ -46,18 +50,15 @@ def area_chart(results):
                 "score": score,
                 "y": index * CHART_ROW_HEIGHT,
                 "width": 0 if score is None else round(score * CHART_BAR_WIDTH / 100),
-                "band": "na"
-                if score is None
-                else "good"
-                if score >= 85
-                else "ok"
-                if score >= 70
-                else "risk"
-                if score >= 50
-                else "bad",
+                "band": "na" if score is None else score_band(score),
             }
         )
     return {"rows": rows, "height": len(rows) * CHART_ROW_HEIGHT, "bar_width": CHART_BAR_WIDTH}
+
+
+def score_band(score: float) -> str:
+    """The colour class of a score's bar (good, ok, risk, bad), as the verdict thresholds."""
+    return "good" if score >= 85 else "ok" if score >= 70 else "risk" if score >= 50 else "bad"
 
 
 def first_steps(assessment, computed_roadmap, count=5):
@@ -74,15 +75,48 @@ def first_steps(assessment, computed_roadmap, count=5):
 @login_required
 def results_view(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
+    return render(request, "assessments/results.html", results_context(assessment))
+
+
+def finding_forms(assessment, results, bound=None) -> dict:
+    """A review form per finding, for owners and consultants only; ``bound`` replaces one."""
+    reviews = results.reviews
+    forms = {}
+    for question_score in results.score.gaps:
+        key = question_score.question_id
+        applied = results.overrides.get(key)
+        computed = applied.computed if applied else question_score.severity
+        review = reviews.get(key)
+        initial = {
+            "severity": review.severity if review else "",
+            "reason": review.reason if review else "",
+            "consultant_notes": review.consultant_notes if review else "",
+        }
+        auto_id = f"{Question(key=key).dom_id}-review-%s"
+        forms[key] = FindingReviewForm(initial=initial, computed=computed, auto_id=auto_id)
+    if bound is not None:
+        forms[bound[0]] = bound[1]
+    return forms
+
+
+def results_context(assessment, bound_review=None) -> dict:
     results = system_results(assessment)
     score = results.score
+    can_consult = access.role_allows(assessment.member_role, access.CONSULT)
+    forms = finding_forms(assessment, results, bound_review) if can_consult else {}
     gaps_by_area = {}
     for question_score in score.gaps:
         question = results.questions[question_score.question_id]
         gaps_by_area.setdefault(results.area_titles.get(question.area, question.area), []).append(
-            {"score": question_score, "question": question}
+            {
+                "score": question_score,
+                "question": question,
+                "dom_id": Question(key=question.id).dom_id,
+                "override": results.overrides.get(question.id),
+                "form": forms.get(question.id),
+            }
         )
-    context = {
+    return {
         "assessment": assessment,
         "system": assessment.system,
         "workspace": assessment.system.workspace,
@@ -98,8 +132,67 @@ def results_view(request, assessment_id):
         },
         "top_items": first_steps(assessment, results.roadmap),
         "headroom": score.headroom,
+        "can_consult": can_consult,
+        "percentiles": portfolio_percentiles(assessment, results),
     }
-    return render(request, "assessments/results.html", context)
+
+
+def portfolio_percentiles(assessment, results) -> dict | None:
+    """Per area, where this assessment's answers put the system among the workspace's other
+    systems (their latest assessments), for members who see the whole workspace; None for
+    members limited to a client or an assessment. Answers only, like the portfolio."""
+    if getattr(assessment, "member_client_id", None) or getattr(
+        assessment, "member_assessment_id", None
+    ):
+        return None
+    answers = {
+        q.question_id: scoring.AnswerValue(q.question_id, q.state, q.claimed)
+        for q in results.score.questions
+        if q.state != scoring.UNANSWERED
+    }
+    own = scoring.score_assessment(results.questions.values(), answers, assessment.band)
+    board = analytics.portfolio(assessment.system.workspace_id)
+    ranks = analytics.area_percentiles(
+        board, assessment.system_id, {area.area: area.score for area in own.areas}
+    )
+    rows = [
+        {
+            "title": results.area_titles.get(area.area, area.area),
+            "score": area.score,
+            "percentile": ranks.get(area.area) if ranks else None,
+        }
+        for area in own.areas
+    ]
+    return {"available": ranks is not None, "rows": rows}
+
+
+@login_required
+def finding_review(request, assessment_id, question_key):
+    """Save a finding's severity override and consultant notes (owners and consultants)."""
+    assessment = get_assessment(request, assessment_id, access.CONSULT)
+    results = system_results(assessment)
+    if question_key not in results.questions:
+        raise Http404("No such question in this assessment.")
+    back = reverse("results", args=[assessment.pk]) + f"#{Question(key=question_key).dom_id}"
+    question_score = results.score.get(question_key)
+    if request.method != "POST":
+        return redirect(back)
+    if question_score is None or not question_score.is_gap:
+        messages.error(request, "This question has no gap any more, so there is nothing to review.")
+        return redirect(back)
+    applied = results.overrides.get(question_key)
+    computed = applied.computed if applied else question_score.severity
+    auto_id = f"{Question(key=question_key).dom_id}-review-%s"
+    form = FindingReviewForm(request.POST, computed=computed, auto_id=auto_id)
+    if not form.is_valid():
+        messages.error(request, "Not saved: fix the review marked below.")
+        context = results_context(assessment, bound_review=(question_key, form))
+        return render(request, "assessments/results.html", context, status=422)
+    changed = finding_review_save(
+        assessment, question_key, request.user, computed=computed, **form.cleaned_data
+    )
+    messages.success(request, "Finding review saved." if changed else "Nothing changed.")
+    return redirect(back)
 
 
 def roadmap_context(request, assessment):
@@ -167,11 +260,10 @@ def roadmap_item_update(request, assessment_id, key):
     if request.method != "POST":
         return redirect("roadmap", assessment.pk)
     entry = entry_for(assessment, key)
+    before = entry_snapshot(entry)
     form = RoadmapEntryForm(request.POST, instance=entry)
     if form.is_valid():
-        entry = form.save(commit=False)
-        entry.updated_by = request.user
-        entry.save()
+        roadmap_entry_save(assessment, form.save(commit=False), request.user, before)
         if not request.htmx:
             messages.success(request, "Roadmap item updated.")
     else:

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from assessments import access
+from assessments import access, analytics
 from assessments.bank import load_bank
 from assessments.custom_questions import (
     CustomQuestionInvalid,
@@ -87,8 +87,14 @@ def client_list(request, workspace_id):
             client = form.save()
             messages.success(request, f"Client “{client.name}” added.")
             return redirect("client_list", workspace.pk)
-    clients = workspace.clients.annotate(system_count=Count("systems"))
-    context = {"workspace": workspace, "clients": clients, "form": form, "can_edit": can_edit}
+    clients = list(workspace.clients.order_by("name", "pk"))
+    context = {
+        "workspace": workspace,
+        "groups": analytics.client_overview(workspace.pk, clients),
+        "has_clients": bool(clients),
+        "form": form,
+        "can_edit": can_edit,
+    }
     return render(request, "assessments/client_list.html", context)
 
 

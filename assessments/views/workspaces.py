@@ -9,10 +9,11 @@ from django.urls import reverse
 
 from assessments import access
 from assessments.forms import ROLE_DESCRIPTIONS, InvitationForm, MembershipRoleForm, WorkspaceForm
-from assessments.models import Invitation, Membership, Workspace
+from assessments.models import Assessment, Invitation, Membership, Role, System, Workspace
 from assessments.workspaces import (
     InvitationUnusable,
     LastOwnerError,
+    LimitedRoleError,
     invitation_accept,
     invitation_create,
     invitation_problem,
@@ -33,8 +34,27 @@ def remember_workspace(request, workspace: Workspace) -> None:
 
 @login_required
 def home(request):
-    """Send the user to the workspace they used last, or their first one."""
+    """Send the user to the workspace they used last, or their first one.
+
+    Client staff (memberships limited to a client or an assessment) cannot open workspace
+    pages, so they land on a list of the systems and assessments they were given.
+    """
+    shared_assessments = access.limited(
+        access.scoped(
+            Assessment.objects.select_related("system__client", "system__workspace"), request.user
+        )
+    ).order_by("system__workspace__name", "system__name", "-created_at", "pk")
+    shared_systems = access.limited(
+        access.scoped(System.objects.select_related("client", "workspace"), request.user)
+    ).order_by("workspace__name", "name", "pk")
     workspaces = access.scoped(Workspace, request.user)
+    if shared_assessments or shared_systems:
+        context = {
+            "shared_assessments": shared_assessments,
+            "shared_systems": shared_systems,
+            "workspaces": workspaces,
+        }
+        return render(request, "assessments/home.html", context)
     last = workspaces.filter(pk=request.session.get(CURRENT_WORKSPACE_KEY)).first()
     workspace = last or workspaces.first()
     if workspace is None:
@@ -67,6 +87,7 @@ def workspace_detail(request, workspace_id):
         "systems": page,
         "client_count": workspace.clients.count(),
         "can_edit": access.role_allows(workspace.member_role, access.EDIT),
+        "can_consult": access.role_allows(workspace.member_role, access.CONSULT),
     }
     return render(request, "assessments/workspace_detail.html", context)
 
@@ -88,10 +109,15 @@ def workspace_settings(request, workspace_id):
 def members(request, workspace_id):
     workspace = access.get_for_user(request.user, Workspace, pk=workspace_id)
     can_manage = access.role_allows(workspace.member_role, access.MANAGE_MEMBERS)
-    form = InvitationForm(request.POST or None)
+    can_invite = access.role_allows(workspace.member_role, access.INVITE_CLIENT_STAFF)
+    # "Invite client staff" on an assessment's page comes here with that assessment chosen.
+    initial = {"assessment": request.GET.get("assessment")} if request.GET.get("assessment") else {}
+    form = InvitationForm(
+        request.POST or None, workspace=workspace, allow_unlimited=can_manage, initial=initial
+    )
     if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied("Only owners can invite people.")
+        if not can_invite:
+            raise PermissionDenied("Only owners and consultants can invite people.")
         if form.is_valid():
             invitation = invitation_create(
                 workspace=workspace, created_by=request.user, **form.cleaned_data
@@ -103,12 +129,14 @@ def members(request, workspace_id):
             return redirect("members", workspace.pk)
     context = {
         "workspace": workspace,
-        "memberships": workspace.memberships.select_related("user"),
-        "invitations": workspace.invitations.select_related("created_by").filter(
-            accepted_at__isnull=True, revoked_at__isnull=True
-        ),
+        "memberships": workspace.memberships.select_related("user", "client", "assessment"),
+        "invitations": workspace.invitations.select_related(
+            "created_by", "client", "assessment"
+        ).filter(accepted_at__isnull=True, revoked_at__isnull=True),
         "form": form,
         "can_manage": can_manage,
+        "can_invite": can_invite,
+        "limited_roles": [role for role in Role if role in access.LIMITED_ROLES],
         "role_descriptions": ROLE_DESCRIPTIONS,
         "role_form": MembershipRoleForm(),
     }
@@ -132,7 +160,7 @@ def send_invitation_email(request, invitation: Invitation, link: str) -> None:
 def membership_role(request, membership_id):
     membership = access.get_for_user(
         request.user,
-        Membership.objects.select_related("workspace"),
+        Membership.objects.select_related("workspace", "user"),
         access.MANAGE_MEMBERS,
         pk=membership_id,
     )
@@ -147,7 +175,7 @@ def membership_role(request, membership_id):
             messages.success(
                 request, f"{membership.user.email} is now {membership.get_role_display()}."
             )
-        except LastOwnerError as exc:
+        except (LastOwnerError, LimitedRoleError) as exc:
             messages.error(request, str(exc))
     return redirect("members", membership.workspace_id)
 
@@ -185,7 +213,9 @@ def invitation_revoke_view(request, invitation_id):
 def invitation_accept_view(request, token):
     """Anyone holding the link may see what it offers; accepting needs an account."""
     invitation = (
-        Invitation.objects.select_related("workspace", "created_by").filter(token=token).first()
+        Invitation.objects.select_related("workspace", "created_by", "client", "assessment")
+        .filter(token=token)
+        .first()
     )
     if invitation is None:
         return render(
@@ -207,5 +237,9 @@ def invitation_accept_view(request, token):
             context["problem"] = str(exc)
             return render(request, "assessments/invitation.html", context, status=410)
         messages.success(request, f"You joined {membership.workspace.name}.")
+        if membership.assessment_id:
+            return redirect("assessment_overview", membership.assessment_id)
+        if membership.client_id:
+            return redirect("home")
         return redirect(membership.workspace)
     return render(request, "assessments/invitation.html", context)

@@ -70,7 +70,7 @@ def test_answer_a_whole_area_with_keyboard_and_mouse_then_reload(page, assessmen
     # Back from another page shows the server's current answers, not a stale snapshot
     # (a cached snapshot would also carry old answer versions into the next save).
     page.get_by_role("link", name="All areas").click()
-    expect(page.get_by_role("heading", name="Progress")).to_be_visible()
+    expect(page.get_by_role("heading", name="Progress", exact=True)).to_be_visible()
     page.go_back()
     expect(page.locator(f"#{last.dom_id} input[value=na]")).to_be_checked()
     page.screenshot(path=tmp_path / "area.png", full_page=True)

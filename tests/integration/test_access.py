@@ -64,6 +64,7 @@ def foreign_objects(make_member, bank_version):
         "key": "custom-1",
         "question_id": custom.pk,
         "assessment_id": assessment.pk,
+        "other_id": AssessmentFactory(system=assessment.system, bank_version=bank_version).pk,
         "area": question.area,
         "question_key": question.key,
         "workspace_id": workspace.pk,
@@ -187,7 +188,9 @@ def test_only_owners_manage_members(role, make_member, login):
     other = MembershipFactory(workspace=member.workspace, role=Role.VIEWER)
     invitation = InvitationFactory(workspace=member.workspace)
     client = login(member.user)
-    assert client.post(f"/w/{member.workspace.pk}/members/", {"role": "owner"}).status_code == 403
+    invite = client.post(f"/w/{member.workspace.pk}/members/", {"role": "owner"})
+    # Consultants may invite client staff (access.INVITE_CLIENT_STAFF), never an owner.
+    assert invite.status_code == (200 if role == Role.CONSULTANT else 403)
     assert client.post(f"/members/{other.pk}/role/", {"role": "owner"}).status_code == 403
     assert client.post(f"/members/{other.pk}/remove/").status_code == 403
     assert client.post(f"/invitations/{invitation.pk}/revoke/").status_code == 403
@@ -196,3 +199,98 @@ def test_only_owners_manage_members(role, make_member, login):
     assert other.role == Role.VIEWER
     assert invitation.revoked_at is None
     assert member.workspace.invitations.count() == 1
+
+
+# --- Members limited to one client or one assessment (client staff) ------------------------
+
+# Pages of their own assessment a limited member opens; other parameters name objects that
+# are outside their scope in ``foreign_objects`` (e.g. the assessment to compare with).
+OWN_ASSESSMENT_PARAMS = {"assessment_id", "area", "question_key", "export"}
+# The report is the consultant's deliverable, the same document for everyone who may read the
+# assessment (share links included): its "Progress since …" section names the previous one.
+DELIVERABLE_PAGES = {"report"}
+
+
+@pytest.fixture
+def limited_members(foreign_objects, bank_version):
+    """In workspace A of ``foreign_objects``: a contributor limited to another assessment
+    (of another client) and a viewer limited to that client; every foreign object is
+    outside both scopes."""
+    from assessments.models import Workspace
+
+    workspace = Workspace.objects.get(pk=foreign_objects["workspace_id"])
+    own_client = ClientFactory(workspace=workspace, name="Own client")
+    # An earlier assessment of the same system (so, of the same client): in the client
+    # member's scope, not in the assessment member's.
+    sibling = AssessmentFactory(
+        system__workspace=workspace,
+        system__client=own_client,
+        bank_version=bank_version,
+        title="Sibling-7f3a",
+    )
+    own = AssessmentFactory(system=sibling.system, bank_version=bank_version)
+    question = bank_version.questions.first()
+    return {
+        "assessment": MembershipFactory(workspace=workspace, role=Role.CONTRIBUTOR, assessment=own),
+        "client": MembershipFactory(workspace=workspace, role=Role.VIEWER, client=own_client),
+        "own": {
+            "assessment_id": own.pk,
+            "area": question.area,
+            "question_key": question.key,
+            "export": "answers.csv",
+        },
+        "own_system_id": own.system_id,
+        "workspace_id": workspace.pk,
+    }
+
+
+@pytest.mark.parametrize("scope", ["assessment", "client"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_limited_member_gets_404_on_every_object_url_outside_their_scope(
+    scope, method, foreign_objects, limited_members, login
+):
+    client = login(limited_members[scope].user)
+    for route, entry in object_url_patterns():
+        url = fill(route, entry, foreign_objects)
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, (
+            f"{scope}: {method.upper()} {url} -> {response.status_code}"
+        )
+
+
+@pytest.mark.parametrize("scope", ["assessment", "client"])
+def test_limited_member_opens_the_pages_of_their_own_assessment(scope, limited_members, login):
+    client = login(limited_members[scope].user)
+    opened = []
+    for route, entry in object_url_patterns():
+        if not set(entry.pattern.converters) <= OWN_ASSESSMENT_PARAMS:
+            continue
+        url = fill(route, entry, limited_members["own"])
+        response = client.get(url)
+        assert response.status_code not in (404, 500), (
+            f"{scope}: GET {url} -> {response.status_code}"
+        )
+        page = response.content.decode()
+        # No dead ends: no link to a workspace page or (for one assessment) the system page.
+        assert f'href="/w/{limited_members["workspace_id"]}/' not in page, f"GET {url}"
+        if scope == "assessment":
+            assert f'href="/systems/{limited_members["own_system_id"]}/' not in page, url
+        if scope == "assessment" and entry.name not in DELIVERABLE_PAGES:
+            # Not even the name of another assessment of the system.
+            assert "Sibling-7f3a" not in page, f"GET {url}"
+        opened.append(entry.name)
+    assert {"assessment_overview", "assessment_area", "results", "roadmap", "report"} <= set(opened)
+    system_page = client.get(f"/systems/{limited_members['own_system_id']}/")
+    assert system_page.status_code == (200 if scope == "client" else 404)
+
+
+@pytest.mark.parametrize("model", ["Workspace", "System", "Assessment", "Answer", "ReportFile"])
+def test_scoping_joins_the_membership_once(model, db):
+    """The user, scope and role all read the same membership row: one join, one row each."""
+    from django.apps import apps
+
+    from assessments import access
+    from tests.factories import UserFactory
+
+    sql = str(access.scoped(apps.get_model("assessments", model), UserFactory()).query)
+    assert sql.count('JOIN "assessments_membership"') == 1
