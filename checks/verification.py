@@ -8,9 +8,9 @@ A team proves ownership in any one of three ways:
 
 The file must be served by the target's own host (a redirect to another host does not count),
 and must hold the token on a line of its own rather than merely somewhere in the body, so a
-page that echoes the requested path back cannot verify itself. TXT records need a DNS client;
-the stdlib has none and we add no dependency for it: without dnspython the default lookup says
-so and the other two methods remain.
+page that echoes the requested path back cannot verify itself. TXT records are read with
+dnspython (a dependency: the stdlib has no DNS client); should it be missing, the default
+lookup says so and the other two methods remain.
 
 Parsing (``meta_tokens``, ``file_has_token``, ``txt_has_token``) is pure; ``verify_ownership``
 does the fetching, through the SSRF guard like every other probe request.
