@@ -430,6 +430,8 @@ def test_the_compare_page_shows_exactly_the_expected_deltas_and_findings(
     for text in ("Not ready", "At risk", "<svg", "Hire an SRE"):
         assert text in page
     assert f"{len(gaps_before - gaps_after)} resolved" in page
+    # Long lists fold on the page; the report prints them whole.
+    assert f"<summary>Resolved ({len(gaps_before - gaps_after)})</summary>" in page
     swapped = login(owner.user).get(reverse("milestone_compare", args=[first.pk, second.pk]))
     assert swapped.context["comparison"] == comparison
 
@@ -568,6 +570,8 @@ def test_the_report_has_a_progress_section_when_a_previous_assessment_exists(
     day = first.created_at.strftime("%-d %b %Y")
     assert f"Progress since Q1 audit, {day}" in page
     assert 'href="#milestone"' in page
+    assert "<summary>Resolved" not in page  # the report (and its PDF) lists findings in full
+    assert "<h4>Resolved</h4>" in page
     assert with_previous.context["milestone"]["comparison"].older.assessment_id == first.pk
     first_report = client.get(reverse("report", args=[first.pk])).content.decode()
     assert "Progress since" not in first_report
