@@ -20,7 +20,7 @@ from django.utils import timezone
 from assessments.bank import BANDS
 from assessments.results import Results, assessment_results
 from assessments.scoring import VERDICT_LABELS, VERDICTS, EvidenceResult
-from checks.models import ProbeResult, ProbeRun
+from checks.runs import latest_evidence
 
 # The roadmap edit fields that carry over (everything but the row's identity and timestamps).
 ROADMAP_ENTRY_FIELDS = (
@@ -155,26 +155,12 @@ def evidence_cutoff(assessment) -> datetime:
     return assessment.submitted_at or timezone.now()
 
 
-def probe_results_before(system_id: int, cutoff: datetime) -> list[dict]:
-    """Every result of the system's latest succeeded run finished by ``cutoff``; one query."""
-    run = (
-        ProbeRun.objects.filter(
-            system_id=system_id, status=ProbeRun.Status.SUCCEEDED, finished_at__lte=cutoff
-        )
-        .order_by("-finished_at", "-pk")
-        .values("pk")[:1]
-    )
-    return [
-        result.as_evidence() for result in ProbeResult.objects.filter(run_id=run).order_by("pk")
-    ]
-
-
 def milestone_input(assessment, results: Results | None = None) -> MilestoneInput:
     """Score ``assessment`` with the probe evidence of its time; four queries.
 
     ``results`` skips the scoring when the caller already has it (the report does).
     """
-    evidence = probe_results_before(assessment.system_id, evidence_cutoff(assessment))
+    evidence = latest_evidence(assessment.system_id, before=evidence_cutoff(assessment))
     if results is None:
         results = assessment_results(assessment, [EvidenceResult(**row) for row in evidence])
     statuses = {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from assessments.scoring import SEVERITIES, ScoreResult
+from assessments.scoring import SEVERITIES, ScoreResult, count_gaps
 
 # "none" means "no gap"; an override re-ranks a gap, it cannot make it disappear.
 OVERRIDE_SEVERITIES = tuple(s for s in SEVERITIES if s != "none")
@@ -74,6 +74,6 @@ def apply_overrides(
     adjusted = replace(
         score,
         questions=tuple(questions),
-        gap_counts={s: sum(q.severity == s for q in questions) for s in SEVERITIES[:-1]},
+        gap_counts=count_gaps(questions),
     )
     return adjusted, applied

@@ -276,6 +276,11 @@ class MethodologySection:
 # --- Scoring ----------------------------------------------------------------------------------
 
 
+def count_gaps(questions: Sequence[QuestionScore]) -> dict[str, int]:
+    """Gaps by severity (critical/high/medium/low), as ``ScoreResult.gap_counts`` holds them."""
+    return {s: sum(q.severity == s for q in questions) for s in SEVERITIES[:-1]}
+
+
 def score_assessment(
     questions: Iterable[Question],
     answers: Mapping[str, AnswerValue],
@@ -316,7 +321,7 @@ def score_assessment(
         overall=overall,
         verdict=verdict,
         verdict_reasons=reasons,
-        gap_counts={s: sum(q.severity == s for q in scored) for s in SEVERITIES[:-1]},
+        gap_counts=count_gaps(scored),
         contradictions=tuple(contradictions),
         headroom=estimate_headroom(capacity) if capacity is not None else None,
     )

@@ -494,10 +494,11 @@ def latest_run(system) -> ProbeRun | None:
     return ProbeRun.objects.filter(system=system).order_by("-created_at", "-pk").first()
 
 
-def _latest_succeeded(system):
-    return ProbeRun.objects.filter(system=system, status=Status.SUCCEEDED).order_by(
-        "-finished_at", "-pk"
-    )
+def _latest_succeeded(system, before: datetime | None = None):
+    runs = ProbeRun.objects.filter(system=system, status=Status.SUCCEEDED)
+    if before is not None:
+        runs = runs.filter(finished_at__lte=before)
+    return runs.order_by("-finished_at", "-pk")
 
 
 def latest_evidence_run_id(system) -> int | None:
@@ -505,10 +506,11 @@ def latest_evidence_run_id(system) -> int | None:
     return _latest_succeeded(system).values_list("pk", flat=True).first()
 
 
-def latest_evidence(system) -> list[dict[str, Any]]:
-    """Every check result of the latest succeeded run, as plain dicts (check_id, status,
-    score, message, evidence, target_url); [] when no run has succeeded yet. One query."""
-    latest = _latest_succeeded(system).values("pk")[:1]
+def latest_evidence(system, before: datetime | None = None) -> list[dict[str, Any]]:
+    """Every check result of the latest succeeded run (finished by ``before``, if given), as
+    plain dicts (check_id, status, score, message, evidence, target_url); [] when no run has
+    succeeded (by then). One query. ``system`` may be a System or its id."""
+    latest = _latest_succeeded(system, before).values("pk")[:1]
     results = ProbeResult.objects.filter(run_id=Subquery(latest)).order_by("pk")
     return [result.as_evidence() for result in results]
 
