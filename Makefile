@@ -39,6 +39,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the import rules of docs/architecture.md
 
 format: install
 	$(BIN)/ruff check --fix .

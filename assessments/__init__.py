@@ -1,0 +1,1 @@
+"""The assessment domain, one Django app per feature (see docs/architecture.md)."""

@@ -15,13 +15,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from assessments.models import System
-from checks.artifacts import TargetArtifacts, artifacts_from_dict
-from checks.verification import META_NAME, TXT_PREFIX, verification_path
+from checks.engine.artifacts import TargetArtifacts, artifacts_from_dict
+from checks.engine.ownership import META_NAME, TXT_PREFIX, verification_path
 
 
 def new_verification_token() -> str:
-    """Unguessable, and made of the characters ``checks.verification`` accepts."""
+    """Unguessable, and made of the characters ``checks.engine.ownership`` accepts."""
     return f"sr-{secrets.token_urlsafe(18)}"
 
 
@@ -37,7 +36,9 @@ class Target(models.Model):
         META = "meta", "meta tag"
         DNS_TXT = "dns_txt", "DNS TXT record"
 
-    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="targets")
+    system = models.ForeignKey(
+        "workspaces.System", on_delete=models.CASCADE, related_name="targets"
+    )
     url = models.URLField(max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
     # Ownership: a capacity burst runs only on a verified target (re-verified just before).
@@ -91,7 +92,9 @@ class ProbeRun(models.Model):
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="probe_runs")
+    system = models.ForeignKey(
+        "workspaces.System", on_delete=models.CASCADE, related_name="probe_runs"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -227,7 +230,7 @@ class ProbeResult(models.Model):
         return f"{self.check_id}: {self.status}"
 
     def as_evidence(self) -> dict[str, Any]:
-        """The plain form the scoring reads (see ``checks.runs.latest_evidence``)."""
+        """The plain form the scoring reads (see ``checks.selectors.latest_evidence``)."""
         return {
             "check_id": self.check_id,
             "status": self.status,

@@ -1,13 +1,20 @@
-"""Celery tasks of the probe engine: thin wrappers around ``checks.runs``."""
+"""Celery tasks of the probes: thin wrappers around ``checks.execution`` and ``checks.services``."""
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from checks.runs import probe_run_execute, probe_run_fail, probe_runs_sweep
+from checks.execution import probe_run_execute
+from checks.services import (
+    PROBE_RUN_TASK,
+    PROBE_RUNS_SWEEP_TASK,
+    probe_run_fail,
+    probe_runs_sweep,
+)
 
 
 @shared_task(
+    name=PROBE_RUN_TASK,
     acks_late=True,  # idempotent: a redelivered run is not queued any more and is skipped
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
@@ -24,7 +31,7 @@ def probe_run_task(run_id: int) -> None:
         )
 
 
-@shared_task
+@shared_task(name=PROBE_RUNS_SWEEP_TASK)
 def probe_runs_sweep_task() -> int:
     """Every minute (``CELERY_BEAT_SCHEDULE``): fail runs whose worker stopped responding."""
     return probe_runs_sweep()

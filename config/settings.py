@@ -73,8 +73,19 @@ INSTALLED_APPS = [
     "template_partials.apps.SimpleAppConfig",
     "csp",
     "axes",
-    "assessments",
+    "config.apps.ProjectConfig",
+    # Feature apps, lowest first: each imports only apps above it in this list (see
+    # docs/architecture.md; import-linter checks it).
     "checks",
+    "assessments.bank",
+    "assessments.workspaces",
+    "assessments.audit",
+    "assessments.questionnaire",
+    "assessments.probes",
+    "assessments.results",
+    "assessments.milestones",
+    "assessments.reports",
+    "assessments.portfolio",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +101,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
+    "config.middleware.MethodNotAllowedPageMiddleware",
     # Last, so it sees failed logins after authentication ran.
     "axes.middleware.AxesMiddleware",
 ]
@@ -106,7 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "assessments.context_processors.workspace_nav",
+                "assessments.workspaces.context_processors.workspace_nav",
             ],
             "loaders": [
                 (
@@ -269,6 +281,9 @@ if CELERY_RESULT_BACKEND.startswith("file://"):
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
+# A PDF renders in seconds; one that takes minutes is stuck, and the page offers a retry.
+SCALEREADY_REPORT_SOFT_TIME_LIMIT = 90
+SCALEREADY_REPORT_TIME_LIMIT = 120
 CELERY_RESULT_EXPIRES = 3600
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
@@ -276,8 +291,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The worker runs beat embedded (`-B`, see Procfile); it keeps its schedule state under var/.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "probe-runs-sweep": {"task": "checks.tasks.probe_runs_sweep_task", "schedule": 60.0},
-    "reports-sweep": {"task": "assessments.tasks.reports_sweep_task", "schedule": 60.0},
+    "probe-runs-sweep": {"task": "checks.sweep_probe_runs", "schedule": 60.0},
+    "reports-sweep": {"task": "reports.sweep_reports", "schedule": 60.0},
 }
 
 # Prometheus: every process writes its samples here; /metrics sums them (config/metrics.py).

@@ -9,10 +9,16 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
-    path("", include("assessments.urls")),
-    path("", include("checks.urls")),
+    path("", include("assessments.workspaces.urls")),
+    path("", include("assessments.audit.urls")),
+    path("", include("assessments.questionnaire.urls")),
+    path("", include("assessments.probes.urls")),
+    path("", include("assessments.results.urls")),
+    path("", include("assessments.milestones.urls")),
+    path("", include("assessments.reports.urls")),
+    path("", include("assessments.portfolio.urls")),
 ]
 
-handler404 = "assessments.views.errors.page_not_found"
-handler500 = "assessments.views.errors.server_error"
-handler403 = "assessments.views.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
+handler403 = "config.errors.permission_denied"

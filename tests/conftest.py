@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from django.test import Client as DjangoClient
 
-from assessments.models import Role
+from assessments.workspaces.models import Role
 from tests.factories import AssessmentFactory, MembershipFactory, UserFactory
+from tests.probe_servers import LocalCA, loopback_only
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,7 +41,7 @@ def owner(make_member):
 @pytest.fixture
 def bank_version(db):
     """The shipped question bank, stored as it is by `manage.py load_bank`."""
-    from assessments.bank_records import shipped_bank_version
+    from assessments.bank.services import shipped_bank_version
 
     return shipped_bank_version()
 
@@ -61,6 +62,36 @@ def login():
         return client
 
     return log_in
+
+
+# --- Probe servers -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def local_ca(tmp_path_factory) -> LocalCA:
+    """One local CA for the whole run: it signs the test servers' certificates."""
+    return LocalCA(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def loopback_network():
+    """Fail any connection beyond loopback, from any thread, for the whole module.
+
+    Modules that probe local servers declare
+    ``pytestmark = pytest.mark.usefixtures("loopback_network")``.
+    """
+    with loopback_only():
+        yield
+
+
+@pytest.fixture
+def probe_settings(settings, local_ca):
+    """Settings for probing the local servers: loopback targets allowed, the local CA
+    trusted, no cooldown between runs. Returns ``settings`` for further changes."""
+    settings.SCALEREADY_ALLOW_LOOPBACK_TARGETS = True
+    settings.SCALEREADY_PROBE_CA_BUNDLE = local_ca.bundle
+    settings.SCALEREADY_PROBE_COOLDOWN_SECONDS = 0
+    return settings
 
 
 # --- Celery ------------------------------------------------------------------------------

@@ -2,9 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from assessments.models import (
-    Answer,
-    AnswerState,
+from assessments.questionnaire.models import Answer, AnswerState
+from assessments.workspaces.models import (
     AreaAssignment,
     Assessment,
     Client,

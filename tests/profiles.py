@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from assessments import answers_format
-from assessments.bank import Question, load_bank
-from assessments.scoring import AnswerValue
+from assessments.bank.domain.bank import Question
+from assessments.bank.domain.loader import load_bank
+from assessments.questionnaire.domain import answers_file as answers_format
+from assessments.results.domain.scoring import AnswerValue
 
 UNKNOWN = "unknown"
 NA_PREFIX = "na:"  # "na:<reason>" in an override marks the question N/A with that reason

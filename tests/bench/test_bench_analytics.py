@@ -10,11 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessments import analytics
-from assessments.analytics import PortfolioFilters
-from assessments.bank_records import shipped_bank_version
-from assessments.models import Answer, AnswerState, Assessment, Role, System
-from assessments.results import assessment_results
+from assessments.bank.services import shipped_bank_version
+from assessments.portfolio.domain.tables import Portfolio, build_portfolio
+from assessments.portfolio.selectors import PortfolioFilters, load_frames, portfolio
+from assessments.questionnaire.models import Answer, AnswerState
+from assessments.results.selectors import assessment_results
+from assessments.workspaces.models import Assessment, Role, System
 from tests.bench.measure import report
 from tests.factories import ClientFactory, MembershipFactory
 
@@ -105,8 +106,8 @@ def portfolios(db):
     return {"large": large.workspace, "small": small.workspace, "generated_s": generated_s}
 
 
-def build(workspace) -> analytics.Portfolio:
-    return analytics.build_portfolio(analytics.load_frames(workspace.pk, PortfolioFilters()))
+def build(workspace) -> Portfolio:
+    return build_portfolio(load_frames(workspace.pk, PortfolioFilters()))
 
 
 def timed(action, rounds: int = 3) -> float:
@@ -130,16 +131,16 @@ def test_portfolio_dashboard_build_time_ratio_and_query_count(portfolios):
     assert len(board.latest) == LARGE // ROUNDS
 
     build_s = timed(lambda: build(large))
-    load_s = timed(lambda: analytics.load_frames(large.pk, PortfolioFilters()))
+    load_s = timed(lambda: load_frames(large.pk, PortfolioFilters()))
 
     cache.clear()
     with CaptureQueriesContext(connection) as small_cold:
-        analytics.portfolio(small.pk)
+        portfolio(small.pk)
     with CaptureQueriesContext(connection) as large_cold:
-        analytics.portfolio(large.pk)
+        portfolio(large.pk)
     with CaptureQueriesContext(connection) as large_warm:
-        analytics.portfolio(large.pk)
-    cached_s = timed(lambda: analytics.portfolio(large.pk), rounds=5)
+        portfolio(large.pk)
+    cached_s = timed(lambda: portfolio(large.pk), rounds=5)
     assert len(small_cold) == len(large_cold)
 
     sample = list(

@@ -2,7 +2,7 @@
 
 1. One target: the whole suite's wall time against its slowest gatherer in the same run
    (gatherers run in parallel, so the suite should cost little more than that gatherer).
-2. Ten targets probed at once, as a probe run does (``checks.runs.probe_targets``), against
+2. Ten targets probed at once, as a probe run does (``checks.engine.batch.probe_targets``), against
    one target alone.
 
 Every response of the local hardened site waits ``LATENCY`` seconds first, standing in for a
@@ -16,27 +16,19 @@ import time
 
 import pytest
 
-from checks.probe import ProbeOptions, probe_target
-from checks.runs import TargetJob, probe_targets
+from checks.engine.batch import TargetJob, probe_targets
+from checks.engine.probe import ProbeOptions, probe_target
 from tests.bench.measure import report
-from tests.probe_servers import LocalCA, hardened_server, loopback_only
+from tests.probe_servers import hardened_server
 
-pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+pytestmark = [
+    pytest.mark.usefixtures("loopback_network"),
+    pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning"),
+]
 
 LATENCY = 0.1  # seconds before every answer
 ROUNDS = 3
 TARGETS = 10
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _network_is_loopback_only():
-    with loopback_only():
-        yield
-
-
-@pytest.fixture(scope="module")
-def local_ca(tmp_path_factory) -> LocalCA:
-    return LocalCA(tmp_path_factory.mktemp("ca"))
 
 
 def timed_probe(url: str, options: ProbeOptions) -> tuple[float, dict[str, float]]:

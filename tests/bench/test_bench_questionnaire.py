@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.models import BankVersion, Question
+from assessments.bank.models import BankVersion, Question
 from tests.bench.measure import interleaved_rates, report
 from tests.factories import AssessmentFactory
 

@@ -6,10 +6,10 @@ import time
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from assessments.questionnaire import answers_import
-from assessments.reports import REPORT_BASE_URL, SafeFetcher, pdf_from_html, report_html
-from assessments.results import assessment_results
-from assessments.scoring import EvidenceResult
+from assessments.questionnaire.services import answers_import
+from assessments.reports.pdf import REPORT_BASE_URL, SafeFetcher, pdf_from_html, report_html
+from assessments.results.domain.scoring import EvidenceResult
+from assessments.results.selectors import assessment_results
 from tests.bench.measure import report
 from tests.factories import AssessmentFactory
 from tests.profiles import PROFILES, TARGET_USERS

@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.bank import load_bank
-from assessments.roadmap import build_roadmap
-from assessments.scoring import CapacityInputs, score_assessment
+from assessments.bank.domain.loader import load_bank
+from assessments.results.domain.roadmap import build_roadmap
+from assessments.results.domain.scoring import CapacityInputs, score_assessment
 from tests.bench.measure import report
 from tests.bench.test_bench_questionnaire import bank_with_copies
 from tests.factories import AssessmentFactory

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assessments.models import Role, System
+from assessments.workspaces.models import Role, System
 from checks.models import Target
 from tests.bench.measure import interleaved_rates, report
 from tests.factories import ClientFactory, MembershipFactory

@@ -5,7 +5,7 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.urls import path
 
-from assessments.models import Membership
+from assessments.workspaces.models import Membership
 from config.urls import urlpatterns as app_urlpatterns
 
 

@@ -1,12 +1,12 @@
 import pytest
 from playwright.sync_api import expect
 
-from checks.catalog import CATEGORIES
+from checks.engine.catalog import CATEGORIES
 from checks.models import ProbeRun
 from tests.browser.test_questionnaire_flow import log_in
 from tests.browser.test_signup_flow import watch_console
 from tests.factories import SystemFactory, TargetFactory
-from tests.probe_servers import LocalCA, hardened_server
+from tests.probe_servers import hardened_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -17,12 +17,8 @@ pytestmark = [
 
 
 def test_start_a_run_and_watch_its_progress_reach_the_results(
-    page, owner, celery_worker, settings, tmp_path
+    page, owner, celery_worker, probe_settings, local_ca
 ):
-    local_ca = LocalCA(tmp_path)
-    settings.SCALEREADY_ALLOW_LOOPBACK_TARGETS = True
-    settings.SCALEREADY_PROBE_CA_BUNDLE = local_ca.bundle
-    settings.SCALEREADY_PROBE_COOLDOWN_SECONDS = 0
     problems = watch_console(page)
     system = SystemFactory(workspace=owner.workspace, name="Storefront")
     # Slow enough that the page shows the run going before it ends.

@@ -1,7 +1,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from assessments.models import Answer, Question
+from assessments.bank.models import Question
+from assessments.questionnaire.models import Answer
 from tests.browser.test_signup_flow import watch_console
 from tests.factories import PASSWORD
 

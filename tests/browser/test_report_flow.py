@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from assessments.models import ReportFile
-from assessments.questionnaire import answers_import
+from assessments.questionnaire.services import answers_import
+from assessments.reports.models import ReportFile
 from tests.browser.test_questionnaire_flow import log_in
 from tests.browser.test_signup_flow import watch_console
 from tests.profiles import growing_product

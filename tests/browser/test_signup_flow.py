@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from assessments.models import System
+from assessments.workspaces.models import System
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

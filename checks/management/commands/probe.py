@@ -12,14 +12,15 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from checks.probe import (
+from checks.engine.catalog import CATEGORIES, CHECKS
+from checks.engine.probe import (
     ProbeOptions,
     TargetReport,
     TargetsRefused,
     probe_and_evaluate,
     report_to_dict,
 )
-from checks.targets import InvalidTarget, normalize_base_url
+from checks.engine.targets import InvalidTarget, normalize_base_url
 
 REFUSED_EXIT_STATUS = 2
 STATUS_LABELS = {
@@ -91,8 +92,6 @@ class Command(BaseCommand):
         )
 
     def _print_report(self, report: TargetReport) -> None:
-        from checks.catalog import CATEGORIES, CHECKS
-
         self.stdout.write(self.style.MIGRATE_HEADING(report.url))
         by_category: dict[str, list] = {key: [] for key in CATEGORIES}
         for result in report.results:

@@ -1,0 +1,141 @@
+"""The portfolio dashboard, its exports, the clients page, and where one assessment stands."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from assessments.downloads import download_name, to_csv, to_xlsx
+from assessments.portfolio.domain.tables import TABLES
+from assessments.portfolio.forms import PortfolioFilterForm
+from assessments.portfolio.selectors import (
+    PortfolioFilters,
+    assessment_percentiles_of,
+    client_overview,
+    portfolio,
+)
+from assessments.results.domain.charts import distribution_chart
+from assessments.results.selectors import system_results
+from assessments.workspaces import access
+from assessments.workspaces.forms import ClientForm
+from assessments.workspaces.models import Workspace
+from assessments.workspaces.selectors import assessment_for
+
+TOP_ROWS = 15  # rows of the gap and recommendation tables shown; exports have them all
+LONG_ROWS = 100  # rows of the per-system and per-client tables shown
+PERCENTILES_PAGE = "portfolio/percentiles.html"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workspace_and_filters(request, workspace_id):
+    workspace = access.get_for_user(request.user, Workspace, pk=workspace_id)
+    clients = list(workspace.clients.order_by("name").values_list("pk", "name"))
+    form = PortfolioFilterForm(request.GET or None, clients=clients)
+    filters = form.filters() if form.is_bound else PortfolioFilters()
+    return workspace, form, filters
+
+
+def table_rows(frame, limit: int | None = None) -> dict:
+    shown = frame if limit is None else frame.head(limit)
+    return {
+        "columns": list(shown.columns),
+        "rows": shown.astype(object).where(shown.notna(), None).values.tolist(),
+        "total": len(frame),
+    }
+
+
+@login_required
+def dashboard(request, workspace_id):
+    workspace, form, filters = workspace_and_filters(request, workspace_id)
+    board = portfolio(workspace.pk, filters)
+    query = request.GET.urlencode()
+    latest = board.latest.drop(columns=["Assessment ID", "System ID"], errors="ignore")
+    context = {
+        "workspace": workspace,
+        "form": form,
+        "filters": filters,
+        "board": board,
+        "query": query,
+        "chart": distribution_chart(board.distribution.to_dict("records")),
+        "latest": table_rows(latest, LONG_ROWS),
+        "distribution": table_rows(board.distribution.drop(columns=["Area ID"])),
+        "weakest": table_rows(board.weakest_areas.drop(columns=["Area ID"], errors="ignore")),
+        "gaps": table_rows(board.gaps, TOP_ROWS),
+        "recommendations": table_rows(board.recommendations, TOP_ROWS),
+        "trend": table_rows(board.trend),
+        "trend_by_client": table_rows(board.trend_by_client, LONG_ROWS),
+    }
+    return render(request, "portfolio/dashboard.html", context)
+
+
+def export_names() -> set[str]:
+    return {f"{name}.csv" for name in TABLES} | {f"{name}.xlsx" for name in TABLES} | {"all.xlsx"}
+
+
+@login_required
+def export(request, workspace_id, export):
+    workspace, _, filters = workspace_and_filters(request, workspace_id)
+    if export not in export_names():
+        raise Http404("No such export.")
+    board = portfolio(workspace.pk, filters)
+    stem, extension = export.rsplit(".", 1)
+    tables = board.tables() if stem == "all" else {stem: board.tables()[stem]}
+    if extension == "csv":
+        content, content_type = to_csv(tables[stem]), "text/csv; charset=utf-8"
+    else:
+        sheets = {TABLES[name]: frame for name, frame in tables.items()}
+        content, content_type = to_xlsx(sheets), XLSX
+    suffix = "portfolio" if stem == "all" else f"portfolio-{stem.replace('_', '-')}"
+    name = download_name(workspace.name, timezone.localdate(), extension, suffix)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def client_list(request, workspace_id):
+    workspace = access.get_for_user(request.user, Workspace, pk=workspace_id)
+    can_edit = access.role_allows(workspace.member_role, access.EDIT)
+    form = ClientForm(request.POST or None, workspace=workspace)
+    if request.method == "POST":
+        access.get_for_user(request.user, Workspace, access.EDIT, pk=workspace_id)
+        if form.is_valid():
+            client = form.save()
+            messages.success(request, f"Client “{client.name}” added.")
+            return redirect("client_list", workspace.pk)
+    clients = list(workspace.clients.order_by("name", "pk"))
+    context = {
+        "workspace": workspace,
+        "groups": client_overview(workspace.pk, clients),
+        "has_clients": bool(clients),
+        "form": form,
+        "can_edit": can_edit,
+    }
+    return render(request, "portfolio/client_list.html", context)
+
+
+@login_required
+def assessment_percentiles(request, assessment_id):
+    """Where this assessment's answers put the system among the workspace's other systems.
+
+    The results page loads this as a fragment (htmx) so its own request never builds the
+    portfolio; without JavaScript the link opens it as a page. Members limited to a client
+    or an assessment never see the rest of the workspace, so they are refused.
+    """
+    assessment = assessment_for(request.user, assessment_id)
+    if access.is_limited(assessment):
+        raise PermissionDenied(
+            "Percentiles compare this system with the rest of the workspace, "
+            "which your access does not include."
+        )
+    context = {
+        "assessment": assessment,
+        "system": assessment.system,
+        "workspace": assessment.system.workspace,
+        "percentiles": assessment_percentiles_of(assessment, system_results(assessment)),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{PERCENTILES_PAGE}#percentiles", context)
+    return render(request, PERCENTILES_PAGE, context)

@@ -1,0 +1,292 @@
+"""Questionnaire reads: who may answer, progress per area and per contributor, where to
+resume, the answers file, what a bank upgrade changes.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, JSONField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
+from django.utils import timezone
+
+from assessments.bank.domain.diff import BankDiff, diff_questions
+from assessments.bank.models import BankVersion, Question
+from assessments.questionnaire.domain import answers_file as answers_format
+from assessments.questionnaire.models import (
+    ANSWER_SNAPSHOT_FIELDS,
+    Answer,
+)
+from assessments.workspaces import access
+from assessments.workspaces.models import AreaAssignment, Assessment, Role
+
+
+@dataclass(frozen=True)
+class AreaProgress:
+    id: str
+    title: str
+    description: str
+    total: int
+    answered: int
+    assignee: str | None
+    assigned_to_me: bool
+    to_confirm: int = 0  # answers carried over from the previous assessment, not confirmed yet
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.total) if self.total else 100
+
+
+def answer_refusal(
+    assessment: Assessment,
+    user,
+    area: str,
+    assignments: Mapping[str, AreaAssignment] | None = None,
+) -> str | None:
+    """Why ``user`` may not answer questions of ``area`` now, or None when they may.
+
+    The one rule for showing the area page's forms, every save, and confirming carried-over
+    answers. ``assessment`` comes from ``assessment_for`` (it carries the user's role); the
+    area assignments are read only for contributors, unless the caller has them already.
+    """
+    role = assessment.member_role
+    if assessment.is_submitted:
+        return (
+            "This assessment was submitted, so answers are read-only. "
+            "An owner or consultant can reopen it."
+        )
+    if not access.role_allows(role, access.ANSWER):
+        return "Viewers can read answers but not change them."
+    if role == Role.CONTRIBUTOR:
+        assignment = (area_assignees(assessment) if assignments is None else assignments).get(area)
+        if assignment is None or assignment.user_id != user.pk:
+            return "This area is not assigned to you. Ask an owner or consultant to assign it."
+    return None
+
+
+def area_assignees(assessment: Assessment) -> dict[str, AreaAssignment]:
+    return {a.area: a for a in assessment.assignments.select_related("user")}
+
+
+def current_answer(assessment: Assessment, question: Question) -> Answer | None:
+    return (
+        Answer.objects.select_related("answered_by")
+        .filter(assessment=assessment, question=question)
+        .first()
+    )
+
+
+def area_progress(assessment: Assessment, user) -> list[AreaProgress]:
+    """Each area's answered/total counts and assignee, in bank order; three queries."""
+    totals = dict(
+        Question.objects.for_assessment(assessment).values_list("area").annotate(n=Count("id"))
+    )
+    counts = list(
+        assessment.answers.values_list("question__area").annotate(
+            n=Count("id"), carried=Count("id", filter=Q(carried_over=True))
+        )
+    )
+    answered = {area: n for area, n, _ in counts}
+    to_confirm = {area: carried for area, _, carried in counts}
+    assignees = area_assignees(assessment)
+    progress = []
+    for area in assessment.bank_version.areas:
+        assignment = assignees.get(area["id"])
+        progress.append(
+            AreaProgress(
+                id=area["id"],
+                title=area["title"],
+                description=area["description"],
+                total=totals.get(area["id"], 0),
+                answered=answered.get(area["id"], 0),
+                to_confirm=to_confirm.get(area["id"], 0),
+                assignee=assignment.user.get_full_name() or assignment.user.email
+                if assignment
+                else None,
+                assigned_to_me=bool(assignment and assignment.user_id == user.pk),
+            )
+        )
+    return progress
+
+
+@dataclass(frozen=True)
+class AssignedArea:
+    area: AreaProgress
+    last_answered_at: datetime | None  # the latest answer saved in this area, by anyone
+
+
+@dataclass(frozen=True)
+class ContributorProgress:
+    """One assignee's areas of an assessment: what the consultant follows up on."""
+
+    name: str
+    email: str
+    areas: tuple[AssignedArea, ...]
+    last_activity: datetime | None  # the latest answer this person saved in the assessment
+
+    @property
+    def answered(self) -> int:
+        return sum(item.area.answered for item in self.areas)
+
+    @property
+    def total(self) -> int:
+        return sum(item.area.total for item in self.areas)
+
+
+def contributor_progress(
+    assessment: Assessment, areas: list[AreaProgress]
+) -> list[ContributorProgress]:
+    """Per assignee, their areas' answered/total (from ``area_progress``) and last activity.
+
+    Two queries whatever the number of people and areas: the assignments, and the latest
+    answer time grouped by (area, person).
+    """
+    assignments = list(assessment.assignments.select_related("user"))
+    latest = assessment.answers.values_list("question__area", "answered_by").annotate(
+        last=Max("answered_at")
+    )
+    by_area: dict[str, datetime] = {}
+    by_person: dict[int, datetime] = {}
+    for area_id, user_id, last in latest:
+        if last is None:
+            continue
+        by_area[area_id] = max(last, by_area.get(area_id, last))
+        if user_id is not None:
+            by_person[user_id] = max(last, by_person.get(user_id, last))
+    progress_by_area = {area.id: area for area in areas}
+    people: dict[int, list[AssignedArea]] = {}
+    users = {}
+    for assignment in assignments:
+        area = progress_by_area.get(assignment.area)
+        if area is None:  # an area the bank no longer has
+            continue
+        users[assignment.user_id] = assignment.user
+        people.setdefault(assignment.user_id, []).append(
+            AssignedArea(area=area, last_answered_at=by_area.get(area.id))
+        )
+    order = {area["id"]: index for index, area in enumerate(assessment.bank_version.areas)}
+    result = [
+        ContributorProgress(
+            name=users[user_id].get_full_name() or users[user_id].email,
+            email=users[user_id].email,
+            areas=tuple(sorted(items, key=lambda item: order[item.area.id])),
+            last_activity=by_person.get(user_id),
+        )
+        for user_id, items in people.items()
+    ]
+    return sorted(result, key=lambda person: person.email)
+
+
+def first_unanswered(assessment: Assessment, area_order: list[str]) -> tuple[str, str] | None:
+    """The (area, question key) to resume at: the first question without an answer."""
+    answered = set(assessment.answers.values_list("question_id", flat=True))
+    questions = Question.objects.for_assessment(assessment).values_list("pk", "area", "key")
+    rank = {area: i for i, area in enumerate(area_order)}
+    pending = [
+        (rank.get(area, len(rank)), pk, area, key)
+        for pk, area, key in questions
+        if pk not in answered
+    ]
+    if not pending:
+        return None
+    _, _, area, key = min(pending)
+    return area, key
+
+
+def answers_export(assessment: Assessment, *, consultant_notes: bool = False) -> dict:
+    """The answers file; consultant-only notes only when ``consultant_notes`` (CONSULT roles)."""
+    answers = assessment.answers.select_related("question").order_by("question__key")
+    return {
+        "format": answers_format.FORMAT,
+        "format_version": answers_format.FORMAT_VERSION,
+        "bank_version": assessment.bank_version.version,
+        "band": assessment.band,
+        "system": assessment.system.name,
+        "assessment": assessment.title,
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+        "answers": [
+            {
+                "question": a.question.key,
+                "state": a.state,
+                "level": a.level,
+                "na_reason": a.na_reason,
+                "notes": a.notes,
+                "evidence_links": list(a.evidence_links),
+                **({"consultant_notes": a.consultant_notes} if consultant_notes else {}),
+            }
+            for a in answers
+        ],
+    }
+
+
+def bank_upgrade_diff(assessment: Assessment, target: BankVersion) -> BankDiff:
+    old = {
+        q.key: q.as_bank_question()
+        for q in Question.objects.filter(bank_version=assessment.bank_version_id)
+    }
+    new = {q.key: q.as_bank_question() for q in Question.objects.filter(bank_version=target)}
+    return diff_questions(old, new)
+
+
+def carried_count(assessment) -> int:
+    return assessment.answers.filter(carried_over=True).count()
+
+
+def assignable_members(assessment):
+    """Everyone who may answer and can open this assessment (contributors included).
+
+    Client staff limited to another assessment or another client are left out: they could
+    not reach the area they were given.
+    """
+    in_scope = (
+        Q(memberships__client__isnull=True, memberships__assessment__isnull=True)
+        | Q(memberships__assessment=assessment)
+        | Q(memberships__client__isnull=False, memberships__client=assessment.system.client_id)
+    )
+    return list(
+        get_user_model()
+        .objects.filter(
+            in_scope,
+            memberships__workspace_id=assessment.system.workspace_id,
+            memberships__role__in=access.PERMISSIONS[access.ANSWER],
+        )
+        .order_by("email")
+    )
+
+
+def questions_with_current_answer(questions: QuerySet, assessment: Assessment) -> QuerySet:
+    """Annotate ``current_answer``: the stored answer's audited fields and version (or
+    None), read in the same query as the question so a save needs no extra read."""
+    current = Answer.objects.filter(assessment=assessment, question=OuterRef("pk"))
+    snapshot = JSONObject(**{name: name for name in ANSWER_SNAPSHOT_FIELDS})
+    return questions.annotate(
+        current_answer=Subquery(current.values(snapshot=snapshot)[:1], output_field=JSONField())
+    )
+
+
+def area_answers(assessment: Assessment, questions) -> dict[int, Answer]:
+    """The answers to ``questions`` (one area's) by question id, with who answered them."""
+    answers = Answer.objects.filter(assessment=assessment, question__in=questions)
+    return {answer.question_id: answer for answer in answers.select_related("answered_by")}
+
+
+def answers_lost_in_upgrade(assessment: Assessment, diff: BankDiff) -> list[str]:
+    """Question keys whose answer a move to the bank of ``diff`` would drop: the question is
+    gone, or the chosen level no longer exists."""
+    answered = dict(assessment.answers.values_list("question__key", "level"))
+    dropped = {change.question_id: change.dropped_levels for change in diff.changed}
+    return sorted(
+        key
+        for key, level in answered.items()
+        if key in diff.removed or (level is not None and level in dropped.get(key, ()))
+    )
+
+
+def custom_questions_of(workspace) -> QuerySet:
+    """A workspace's own questions, with how many answers each has across its assessments."""
+    return workspace.custom_questions.annotate(answer_count=Count("answers"))
+
+
+def answer_count(question: Question) -> int:
+    return Answer.objects.filter(question=question).count()

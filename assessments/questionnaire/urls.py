@@ -1,0 +1,80 @@
+from django.urls import path
+
+from assessments.questionnaire.views import answers, assessments, custom_questions, engagements
+
+urlpatterns = [
+    path(
+        "w/<int:workspace_id>/engagements/new/", engagements.engagement_new, name="engagement_new"
+    ),
+    path(
+        "w/<int:workspace_id>/questions/",
+        custom_questions.custom_question_list,
+        name="custom_question_list",
+    ),
+    path(
+        "questions/<int:question_id>/delete/",
+        custom_questions.custom_question_delete_view,
+        name="custom_question_delete",
+    ),
+    path(
+        "assessments/<int:assessment_id>/",
+        assessments.assessment_overview,
+        name="assessment_overview",
+    ),
+    path(
+        "assessments/<int:assessment_id>/submit/",
+        assessments.assessment_submit_view,
+        name="assessment_submit",
+    ),
+    path(
+        "assessments/<int:assessment_id>/reopen/",
+        assessments.assessment_reopen_view,
+        name="assessment_reopen",
+    ),
+    path(
+        "assessments/<int:assessment_id>/assign/",
+        assessments.assessment_assign,
+        name="assessment_assign",
+    ),
+    path(
+        "assessments/<int:assessment_id>/export.json",
+        assessments.assessment_export,
+        name="assessment_export",
+    ),
+    path(
+        "assessments/<int:assessment_id>/import/",
+        assessments.assessment_import,
+        name="assessment_import",
+    ),
+    path(
+        "assessments/<int:assessment_id>/upgrade/",
+        assessments.assessment_upgrade_view,
+        name="assessment_upgrade",
+    ),
+    path(
+        "assessments/<int:assessment_id>/areas/<slug:area>/",
+        answers.assessment_area,
+        name="assessment_area",
+    ),
+    path(
+        "assessments/<int:assessment_id>/answers/<str:question_key>/",
+        answers.answer_view,
+        name="answer",
+    ),
+    path(
+        "assessments/<int:assessment_id>/consultant-notes/<str:question_key>/",
+        answers.answer_consultant_notes,
+        name="answer_consultant_notes",
+    ),
+    # Answers carried over from the previous assessment, confirmed one by one or per area
+    path(
+        "assessments/<int:assessment_id>/answers/<str:question_key>/confirm/",
+        answers.answer_confirm,
+        name="answer_confirm",
+    ),
+    path(
+        "assessments/<int:assessment_id>/areas/<slug:area>/confirm/",
+        answers.area_confirm,
+        name="area_confirm",
+    ),
+]

@@ -1,0 +1,238 @@
+"""What the report shows, read once from one ``Results``: its content, whether a PDF is out of
+date, the latest PDF, the branding.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import posixpath
+
+from django.utils import timezone
+
+from assessments.bank.domain.bank import PHASES
+from assessments.milestones.selectors import report_milestone
+from assessments.reports.domain.content import (
+    GLOSSARY,
+    SEVERITY_ORDER,
+    TOP_RISKS,
+    TOP_STEPS,
+    AnswerLine,
+    answer_label,
+    person_name,
+)
+from assessments.reports.models import Branding, ReportFile, ShareLink
+from assessments.results.domain.charts import area_chart
+from assessments.results.domain.edited_roadmap import apply_edits
+from assessments.results.domain.methodology import METHODOLOGY
+from assessments.results.domain.results import Results
+from assessments.workspaces.models import Assessment
+from checks.selectors import latest_evidence_run_id
+
+
+def branding_of(workspace) -> Branding | None:
+    return Branding.objects.filter(workspace=workspace).first()
+
+
+def logo_data_uri(branding: Branding | None) -> str:
+    """The logo inline, so the page, the share page and the PDF show it without a media URL."""
+    if branding is None or not branding.logo:
+        return ""
+    try:
+        with branding.logo.open("rb") as logo:
+            data = logo.read()
+    except FileNotFoundError:
+        return ""
+    mime_type = mimetypes.guess_type(branding.logo.name)[0] or "image/png"
+    return f"data:{mime_type};base64,{base64.b64encode(data).decode()}"
+
+
+def override_rows(results: Results) -> list[dict]:
+    """The severity overrides in effect, with who set them and when, for the methodology."""
+    reviews = results.reviews
+    return [
+        {
+            "override": applied,
+            "question": results.questions[key],
+            "by": person_name(reviews[key].updated_by) if key in reviews else "",
+            "at": reviews[key].updated_at if key in reviews else None,
+        }
+        for key, applied in results.overrides.items()
+    ]
+
+
+def consultant_notes_rows(results: Results, answers: dict) -> list[dict]:
+    """Consultant-only notes on answers and findings, in question order (CONSULT roles only)."""
+    finding_notes = {key: review.consultant_notes for key, review in results.reviews.items()}
+    rows = []
+    for key, question in results.questions.items():
+        answer = answers.get(key)
+        on_answer = answer.consultant_notes if answer is not None else ""
+        on_finding = finding_notes.get(key, "")
+        if on_answer or on_finding:
+            rows.append({"question": question, "answer": on_answer, "finding": on_finding})
+    return rows
+
+
+def report_context(
+    assessment: Assessment, results: Results, *, consultant_notes: bool = False
+) -> dict:
+    """Everything the report template shows, computed from one ``Results``.
+
+    ``consultant_notes`` adds the consultant-only notes: only for owners and consultants, and
+    never for share links (callers decide; the default keeps them out).
+    """
+    system = assessment.system
+    workspace = system.workspace
+    score = results.score
+    answers = {a.question.key: a for a in assessment.answers.select_related("question")}
+    entries = list(assessment.roadmap_entries.all())
+    edited = apply_edits(results.roadmap, entries, None)
+    lines = {
+        qs.question_id: AnswerLine(
+            question=results.questions[qs.question_id],
+            score=qs,
+            answer=answers.get(qs.question_id),
+            answer_label=answer_label(
+                results.questions[qs.question_id], answers.get(qs.question_id)
+            ),
+            override=results.overrides.get(qs.question_id),
+        )
+        for qs in score.questions
+    }
+    areas = []
+    for area in score.areas:
+        area_lines = [line for line in lines.values() if line.score.area == area.area]
+        areas.append(
+            {
+                "id": area.area,
+                "title": results.area_titles.get(area.area, area.area),
+                "score": area,
+                "gaps": sorted(
+                    (line for line in area_lines if line.score.gap > 0),
+                    key=lambda line: SEVERITY_ORDER[line.score.severity],
+                ),
+                "noted": [
+                    line
+                    for line in area_lines
+                    if line.answer is not None and (line.answer.notes or line.answer.na_reason)
+                ],
+            }
+        )
+    risks = sorted(
+        (line for line in lines.values() if line.score.gap > 0),
+        key=lambda line: (SEVERITY_ORDER[line.score.severity], -line.score.weight),
+    )[:TOP_RISKS]
+    visible = {row.key: row for row in edited.visible_rows()}
+    next_steps = [
+        visible[item.recommendation_id]
+        for item in results.roadmap.top(len(results.roadmap.items))
+        if item.recommendation_id in visible and visible[item.recommendation_id].status != "done"
+    ][:TOP_STEPS]
+    evidence = {}
+    for question_score in score.questions:
+        for result in question_score.evidence:
+            evidence.setdefault((result.check_id, result.target_url), result)
+    branding = branding_of(workspace)
+    return {
+        "assessment": assessment,
+        "system": system,
+        "workspace": workspace,
+        "branding": branding,
+        "logo": logo_data_uri(branding),
+        "generated_on": timezone.localdate(),
+        "assessor": person_name(assessment.submitted_by or assessment.created_by),
+        "score": score,
+        "chart": area_chart(score.areas, results.area_titles),
+        "areas": areas,
+        "risks": risks,
+        "next_steps": next_steps,
+        "headroom": score.headroom,
+        "contradictions": [
+            {"c": c, "question": results.questions[c.question_id]} for c in score.contradictions
+        ],
+        "phases": [
+            {"number": n, "title": PHASES[n], "rows": edited.phases.get(n, [])} for n in PHASES
+        ],
+        "evidence": sorted(evidence.values(), key=lambda r: (r.check_id, r.target_url)),
+        "methodology": METHODOLOGY,
+        "glossary": GLOSSARY,
+        "milestone": report_milestone(assessment, results),
+        "overrides": override_rows(results),
+        "consultant_notes": consultant_notes_rows(results, answers) if consultant_notes else None,
+    }
+
+
+def state_fingerprint(assessment: Assessment) -> str:
+    """A hash of what the report shows and people edit, to tell a PDF is out of date."""
+    digest = hashlib.sha256()
+    system = assessment.system
+    parts = [
+        assessment.title,
+        assessment.band,
+        assessment.status,
+        system.name,
+        system.updated_at.isoformat(),
+    ]
+    parts += [
+        f"{key}:{version}:{answered_at.isoformat()}"
+        for key, version, answered_at in assessment.answers.order_by("question__key").values_list(
+            "question__key", "version", "answered_at"
+        )
+    ]
+    parts += [
+        f"{key}:{updated_at.isoformat()}"
+        for key, updated_at in assessment.roadmap_entries.order_by("key").values_list(
+            "key", "updated_at"
+        )
+    ]
+    # Overrides change severities and the roadmap; notes show in the consultant's copy.
+    parts += [
+        f"review:{key}:{updated_at.isoformat()}"
+        for key, updated_at in assessment.finding_reviews.order_by("question_key").values_list(
+            "question_key", "updated_at"
+        )
+    ]
+    notes = assessment.answers.exclude(consultant_notes="").order_by("question__key")
+    notes_digest = hashlib.sha256()
+    for key, text in notes.values_list("question__key", "consultant_notes"):
+        notes_digest.update(f"{key}\0{text}\0".encode())
+    parts.append(
+        f"consultant-notes:{assessment.include_consultant_notes}:{notes_digest.hexdigest()}"
+    )
+    # A newer probe run changes the evidence, contradictions and headroom the report shows.
+    parts.append(f"probe-run:{latest_evidence_run_id(system)}")
+    branding = branding_of(system.workspace_id)
+    if branding is not None:
+        parts.append(branding.updated_at.isoformat())
+    digest.update("\n".join(parts).encode())
+    return digest.hexdigest()
+
+
+def latest_report(assessment: Assessment) -> ReportFile | None:
+    return assessment.reports.order_by("-created_at", "-pk").first()
+
+
+def consultant_copy_name(report: ReportFile) -> str:
+    """Where the copy with consultant notes is stored: beside the client PDF, derived from its
+    (unique) name, so no field records it. Share links and client roles get the client PDF."""
+    stem, _ = posixpath.splitext(report.file.name)
+    return f"{stem}-consultant-notes.pdf"
+
+
+def consultant_copy_exists(report: ReportFile) -> bool:
+    return bool(report.file) and report.file.storage.exists(consultant_copy_name(report))
+
+
+def latest_ready_report(assessment) -> ReportFile | None:
+    return assessment.reports.filter(status=ReportFile.Status.READY).exclude(file="").first()
+
+
+def shared_link(token: str) -> ShareLink | None:
+    link = (
+        ShareLink.objects.select_related("assessment__system__workspace")
+        .filter(token=token)
+        .first()
+    )
+    return link if link is not None and link.is_live else None

@@ -1,0 +1,112 @@
+"""Chart geometry for the SVG charts of results, reports, milestones and the portfolio.
+
+One module, so every chart draws a score the same way: bar lengths, row heights, and the
+colour band of a score, which is the verdict that score alone would get
+(``scoring.verdict_by_score``), so a bar is green exactly where the score reads "Ready".
+Pure: inputs are read by attribute or key, outputs are plain dicts for the templates.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from assessments.results.domain.scoring import verdict_by_score
+
+CHART_BAR_WIDTH = 360  # px of the SVG bar at a score of 100
+CHART_ROW_HEIGHT = 34  # px per area
+CHART_LEFT = 200  # px for the area titles beside the bars
+PAIR_ROW_HEIGHT = 46  # two bars per area (then, now)
+BAND_OF_VERDICT = {"ready": "good", "nearly_ready": "ok", "at_risk": "risk", "not_ready": "bad"}
+# SVG fills as attributes too: WeasyPrint's SVG renderer does not apply page CSS classes.
+CHART_FILLS = {
+    "good": "#12b76a",
+    "ok": "#2e90fa",
+    "risk": "#f79009",
+    "bad": "#f04438",
+    "na": "#d0d5dd",
+    "then": "#98a2b3",  # the earlier score, in grey, beside the coloured current one
+}
+
+
+def score_band(score: float) -> str:
+    """The colour band of a score's bar: good, ok, risk or bad, as the verdict thresholds."""
+    return BAND_OF_VERDICT[verdict_by_score(score)]
+
+
+def bar_width(score: float | None) -> int:
+    """Length in px of the bar of ``score`` (0-100); no bar for a missing score."""
+    return 0 if score is None else round(score * CHART_BAR_WIDTH / 100)
+
+
+def area_chart(areas: Iterable, titles: Mapping[str, str]) -> dict:
+    """One bar per area score (``area``, ``score``), in order; N/A areas get an empty bar."""
+    rows = []
+    for index, area in enumerate(areas):
+        score = area.score
+        band = "na" if score is None else score_band(score)
+        rows.append(
+            {
+                "title": titles.get(area.area, area.area),
+                "score": score,
+                "y": index * CHART_ROW_HEIGHT,
+                "width": bar_width(score),
+                "band": band,
+                "fill": CHART_FILLS[band],
+            }
+        )
+    return {"rows": rows, "height": len(rows) * CHART_ROW_HEIGHT, "bar_width": CHART_BAR_WIDTH}
+
+
+def pair_chart(areas: Iterable) -> dict:
+    """Paired bars per area, then and now (``title``, ``before``, ``after``, ``delta``)."""
+    rows = []
+    for index, area in enumerate(areas):
+        bars = []
+        for offset, (label, score) in enumerate((("then", area.before), ("now", area.after))):
+            band = "na" if score is None else "then" if label == "then" else score_band(score)
+            bars.append(
+                {
+                    "label": label,
+                    "score": score,
+                    "y": 4 + offset * 19,
+                    "width": bar_width(score),
+                    "band": band,
+                    "fill": CHART_FILLS[band],
+                }
+            )
+        rows.append({"title": area.title, "delta": area.delta, "y": index * PAIR_ROW_HEIGHT})
+        rows[-1]["bars"] = bars
+    return {"rows": rows, "height": len(rows) * PAIR_ROW_HEIGHT, "bar_width": CHART_BAR_WIDTH}
+
+
+def distribution_chart(rows: Iterable[Mapping]) -> dict:
+    """Per area a range line (min-max), a box (Q1-Q3) and a median tick, in SVG units.
+
+    ``rows`` are the portfolio's distribution table rows (Area, Systems, Min, Q1, Median,
+    Q3, Max)."""
+
+    def x(score: float) -> float:
+        return round(CHART_LEFT + score * CHART_BAR_WIDTH / 100, 1)
+
+    drawn = []
+    for index, row in enumerate(rows):
+        drawn.append(
+            {
+                "title": row["Area"],
+                "y": index * CHART_ROW_HEIGHT,
+                "min": x(row["Min"]),
+                "max": x(row["Max"]),
+                "q1": x(row["Q1"]),
+                "box": max(1.0, round(x(row["Q3"]) - x(row["Q1"]), 1)),
+                "median": x(row["Median"]),
+                "median_score": row["Median"],
+                "band": score_band(row["Median"]),
+                "systems": row["Systems"],
+            }
+        )
+    return {
+        "rows": drawn,
+        "height": len(drawn) * CHART_ROW_HEIGHT,
+        "left": CHART_LEFT,
+        "bar_width": CHART_BAR_WIDTH,
+        "width": CHART_LEFT + CHART_BAR_WIDTH + 60,
+        "ticks": [{"x": x(v), "label": v} for v in (0, 25, 50, 75, 100)],
+    }

@@ -1,0 +1,71 @@
+"""Forms on the results and roadmap pages (owners and consultants)."""
+
+from django import forms
+
+from assessments.bank.domain.bank import PHASES
+from assessments.results.domain.overrides import OVERRIDE_SEVERITIES
+from assessments.results.models import RoadmapEntry
+
+
+class FindingReviewForm(forms.Form):
+    """A consultant's review of one finding: an optional severity override and private notes."""
+
+    severity = forms.ChoiceField(
+        required=False,
+        label="Severity",
+        help_text="Leave on “as computed” to keep the severity the scoring gives.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Reason for the override",
+        help_text="Shown with the finding and in the report's methodology section.",
+    )
+    consultant_notes = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Consultant notes",
+        help_text="Only owners and consultants see these.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, computed: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = [("", f"As computed ({computed})" if computed else "")]
+        self.fields["severity"].choices += [(s, s.capitalize()) for s in OVERRIDE_SEVERITIES]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("severity") and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason", "Say why the severity is overridden; the reason is shown with it."
+            )
+        return cleaned
+
+
+class RoadmapEntryForm(forms.ModelForm):
+    class Meta:
+        model = RoadmapEntry
+        fields = ["status", "owner", "target_date", "hidden", "hidden_reason"]
+        widgets = {"target_date": forms.DateInput(attrs={"type": "date"})}
+        labels = {"hidden": "Hide from the plan", "hidden_reason": "Why hide it"}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("hidden") and not cleaned.get("hidden_reason", "").strip():
+            self.add_error(
+                "hidden_reason", "Say why this item is hidden; the reason is kept with it."
+            )
+        return cleaned
+
+
+class CustomRoadmapItemForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    why = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    phase = forms.TypedChoiceField(choices=[], coerce=int)
+    effort = forms.ChoiceField(choices=[("S", "S — days"), ("M", "M — weeks"), ("L", "L — months")])
+    impact = forms.TypedChoiceField(choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int, initial=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = [(n, f"{n}. {title}") for n, title in PHASES.items()]

@@ -1,0 +1,314 @@
+"""``manage.py score ANSWERS.json --target-users N [--checks PROBE.json] [--json]``.
+
+Scores an answers export (the questionnaire's "Export answers" file) with the shipped question
+bank, optionally with a ``manage.py probe --json`` report as evidence, and prints the verdict
+with its reasons, the area scores, contradictions, capacity headroom and the roadmap items to
+start with. No database is needed. Every problem in a file is reported at once, naming the
+file; any of them exits with status 1.
+"""
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assessments.bank.domain.bank import BAND_TITLES, Bank, band_for_users
+from assessments.bank.domain.loader import load_bank
+from assessments.questionnaire.domain.answers_file import (
+    AnswersFileInvalid,
+    header_problem,
+    parse_answers_file,
+)
+from assessments.results.domain.roadmap import DEFAULT_TOP, Roadmap, build_roadmap
+from assessments.results.domain.scoring import (
+    VERDICT_LABELS,
+    AnswerValue,
+    CapacityInputs,
+    EvidenceResult,
+    ScoreResult,
+    score_assessment,
+)
+from checks.engine.catalog.base import STATUSES
+from checks.engine.ids import CHECK_IDS
+
+PROBE_FORMAT = "scaleready.probe"  # as written by checks.engine.probe.report_to_dict
+PROBE_FORMAT_VERSION = 1
+OUTPUT_FORMAT = "scaleready.score"
+OUTPUT_FORMAT_VERSION = 1
+
+
+class InvalidFile(Exception):
+    """A file that cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, path: Path, what: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: not a valid {what}:\n{lines}")
+
+
+class Command(BaseCommand):
+    help = (
+        "Score an answers export (and optionally a `probe --json` report) with the shipped "
+        "question bank; print the verdict, area scores, contradictions, headroom and roadmap."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("answers", type=Path, metavar="ANSWERS.json")
+        parser.add_argument(
+            "--target-users",
+            type=int,
+            required=True,
+            metavar="N",
+            help="The number of users to be ready for; sets the target-scale band.",
+        )
+        parser.add_argument(
+            "--checks",
+            type=Path,
+            metavar="RESULTS.json",
+            help="A `manage.py probe --json` report to use as evidence.",
+        )
+        parser.add_argument(
+            "--rpm", type=float, help="Requests per online user per minute (capacity estimate)."
+        )
+        parser.add_argument(
+            "--peak-factor", type=float, help="Peak over busy-hour load (capacity estimate)."
+        )
+        parser.add_argument("--json", action="store_true", help="Print everything as JSON.")
+
+    def handle(self, *args, **options):
+        target_users = options["target_users"]
+        if target_users < 0:
+            raise CommandError("--target-users cannot be negative")
+        for name in ("rpm", "peak_factor"):
+            value = options[name]
+            if value is not None and not (value > 0 and math.isfinite(value)):
+                raise CommandError(f"--{name.replace('_', '-')} must be a positive number")
+        bank = load_bank()
+        band = band_for_users(target_users)
+        answers_path, checks_path = options["answers"], options["checks"]
+        try:
+            answers = parse_answers(read_json(answers_path, "answers file"), bank, answers_path)
+        except InvalidFile as exc:
+            raise CommandError(str(exc)) from exc
+        evidence: list[EvidenceResult] = []
+        burst = None
+        if checks_path is not None:
+            try:
+                evidence, burst = parse_probe(read_json(checks_path, "probe report"), checks_path)
+            except InvalidFile as exc:
+                raise CommandError(str(exc)) from exc
+        capacity = CapacityInputs(
+            target_users=target_users,
+            requests_per_user_per_minute=options["rpm"],
+            peak_factor=options["peak_factor"],
+            measured_rps=burst[0] if burst else None,
+            measured_p95_ms=burst[1] if burst else None,
+        )
+        score = score_assessment(bank.questions, answers, band, evidence, capacity)
+        roadmap = build_roadmap(bank.questions, score)
+        if options["json"]:
+            document = {
+                "format": OUTPUT_FORMAT,
+                "format_version": OUTPUT_FORMAT_VERSION,
+                "bank_version": bank.version,
+                "target_users": target_users,
+                **score.to_dict(),
+                "roadmap": roadmap.to_dict(),
+            }
+            self.stdout.write(json.dumps(document, indent=2))
+            return
+        self._print(bank, score, roadmap, target_users)
+
+    # --- Text output -------------------------------------------------------------------------
+
+    def _print(self, bank: Bank, score: ScoreResult, roadmap: Roadmap, target_users: int) -> None:
+        write = self.stdout.write
+        write(
+            self.style.MIGRATE_HEADING(
+                f"Scaling readiness for {target_users:,} users ({BAND_TITLES[score.band]}), "
+                f"question bank {bank.version}"
+            )
+        )
+        verdict = f"{VERDICT_LABELS[score.verdict].upper()} - overall {score.overall:.1f}/100"
+        write(f"\nVerdict: {self._verdict_style(score.verdict)(verdict)}")
+        for reason in score.verdict_reasons:
+            write(f"  - {reason}")
+        counts = ", ".join(f"{n} {severity}" for severity, n in score.gap_counts.items())
+        write(f"  Gaps by severity: {counts}")
+
+        write(self.style.MIGRATE_HEADING("\nArea scores"))
+        for area in score.areas:
+            title = bank.area(area.area).title
+            value = "  n/a" if area.score is None else f"{area.score:5.1f}"
+            write(
+                f"  {title:<28} {value}   {area.answered}/{area.total} answered, "
+                f"{area.gaps} gap(s), {area.unknown} don't know, {area.not_applicable} N/A"
+            )
+
+        write(self.style.MIGRATE_HEADING("\nClaims contradicted by evidence"))
+        if not score.contradictions:
+            write("  None.")
+        for item in score.contradictions:
+            write(
+                f"  {item.question_id}: claimed level {item.claimed_level} "
+                f'("{item.claimed_label}"), lowered to {item.lowered_to}'
+            )
+            for result in item.observed:
+                write(
+                    f"    {result.status.upper()} {result.check_id} on {result.target_url}: "
+                    f"{result.message}"
+                )
+
+        write(self.style.MIGRATE_HEADING("\nCapacity headroom"))
+        if score.headroom is not None:
+            write(f"  {score.headroom.explanation}")
+
+        top = roadmap.top(DEFAULT_TOP)
+        write(
+            self.style.MIGRATE_HEADING(
+                f"\nStart here: {len(top)} of {len(roadmap.items)} roadmap items"
+            )
+        )
+        for number, item in enumerate(top, start=1):
+            marks = ", quick win" if item.quick_win else ""
+            write(
+                f"  {number:2}. [phase {item.phase} {item.phase_title}] {item.title} "
+                f"({item.recommendation_id}; {item.severity}, effort {item.effort}, "
+                f"impact {item.impact}, priority {item.priority}{marks})"
+            )
+        if roadmap.uncovered:
+            write(f"  Gaps without a recommendation: {', '.join(roadmap.uncovered)}")
+
+    def _verdict_style(self, verdict: str):
+        return {
+            "ready": self.style.SUCCESS,
+            "nearly_ready": self.style.WARNING,
+            "at_risk": self.style.WARNING,
+            "not_ready": self.style.ERROR,
+        }[verdict]
+
+
+# --- Reading files -----------------------------------------------------------------------------
+
+
+def read_json(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidFile(path, what, ["the file does not exist"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidFile(path, what, [f"the file cannot be read: {exc}"]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidFile(
+            path, what, [f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"]
+        ) from None
+
+
+def _check_header(
+    document: Any, path: Path, what: str, format_name: str, version: int, export_hint: str
+) -> None:
+    problem = header_problem(document, format_name, version, export_hint)
+    if problem:
+        raise InvalidFile(path, what, [problem])
+
+
+def parse_answers(document: Any, bank: Bank, path: Path | None = None) -> dict[str, AnswerValue]:
+    """Validate an answers export against ``bank``: every problem is reported at once."""
+    option_levels = {q.id: [o.level for o in q.options] for q in bank.questions}
+    try:
+        rows = parse_answers_file(
+            document,
+            bank_version=bank.version,
+            option_levels=option_levels,
+            bank_owner="the shipped bank",
+        )
+    except AnswersFileInvalid as exc:
+        raise InvalidFile(path or Path("<answers>"), "answers file", exc.problems) from None
+    return {key: AnswerValue(key, row.state, row.level) for key, row in rows.items()}
+
+
+def parse_probe(
+    document: Any, path: Path | None = None
+) -> tuple[list[EvidenceResult], tuple[float, float | None] | None]:
+    """Check results of every target, and the burst measurement (lowest sustained RPS across
+    targets, with its p95) when a burst ran on a verified target."""
+    what = "probe report"
+    path = path or Path("<probe>")
+    _check_header(
+        document, path, what, PROBE_FORMAT, PROBE_FORMAT_VERSION, "written by `probe --json`"
+    )
+    targets = document.get("targets")
+    if not isinstance(targets, list):
+        raise InvalidFile(path, what, ["`targets` must be a list"])
+    problems: list[str] = []
+    evidence: list[EvidenceResult] = []
+    bursts: list[tuple[float, float | None]] = []
+    for index, target in enumerate(targets, start=1):
+        where = f"targets[{index}]"
+        if not isinstance(target, dict) or not isinstance(target.get("url"), str):
+            problems.append(f"{where}: must be an object with a `url` string")
+            continue
+        url = target["url"]
+        results = target.get("results")
+        if not isinstance(results, list):
+            problems.append(f"{where}: `results` must be a list")
+            continue
+        for number, raw in enumerate(results, start=1):
+            result, problem = _evidence(raw, url)
+            if problem:
+                problems.append(f"{where}.results[{number}]: {problem}")
+            else:
+                evidence.append(result)
+        burst, problem = _burst(target.get("artifacts"))
+        if problem:
+            problems.append(f"{where}.artifacts: {problem}")
+        elif burst is not None:
+            bursts.append(burst)
+    if problems:
+        raise InvalidFile(path, what, problems)
+    return evidence, min(bursts, default=None)
+
+
+def _evidence(raw: Any, url: str) -> tuple[EvidenceResult | None, str | None]:
+    if not isinstance(raw, dict):
+        return None, "must be an object"
+    check_id, status, score = raw.get("check_id"), raw.get("status"), raw.get("score")
+    if check_id not in CHECK_IDS:
+        return None, f"unknown check id {check_id!r}"
+    if status not in STATUSES:
+        return None, f"{check_id}: status must be one of {', '.join(STATUSES)}, got {status!r}"
+    if type(score) is not int or not 0 <= score <= 100:
+        return None, f"{check_id}: score must be an integer 0-100, got {score!r}"
+    message, evidence = raw.get("message", ""), raw.get("evidence", {})
+    if not isinstance(message, str) or not isinstance(evidence, dict):
+        return None, f"{check_id}: `message` must be text and `evidence` an object"
+    return EvidenceResult(check_id, status, score, message, evidence, url), None
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value) and value >= 0
+
+
+def _burst(artifacts: Any) -> tuple[tuple[float, float | None] | None, str | None]:
+    if artifacts is None:
+        return None, None
+    if not isinstance(artifacts, dict):
+        return None, "must be an object"
+    burst = artifacts.get("burst")
+    if burst is None:
+        return None, None
+    if not isinstance(burst, dict):
+        return None, "`burst` must be an object or null"
+    rps, p95 = burst.get("sustained_rps"), burst.get("p95_ms")
+    if rps is not None and not _number(rps):
+        return None, f"burst.sustained_rps must be a non-negative number, got {rps!r}"
+    if p95 is not None and not _number(p95):
+        return None, f"burst.p95_ms must be a non-negative number, got {p95!r}"
+    ran = burst.get("verified") is True and not burst.get("refused_reason")
+    if not ran or rps is None:
+        return None, None
+    return (float(rps), None if p95 is None else float(p95)), None

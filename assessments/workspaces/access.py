@@ -1,0 +1,110 @@
+"""The one access rule: objects are reachable only by members of their workspace.
+
+Every view resolves workspace-owned objects through ``get_for_user``: a user who is not a
+member of the object's workspace gets a 404 (we do not confirm the object exists), a member
+whose role does not allow the action gets a 403. Role rights live in ``PERMISSIONS`` only.
+
+A membership may be limited to one client or one assessment (client staff invited by a
+consultant). Each workspace-owned model declares, beside ``workspace_path``, how it hangs
+off a client (``client_path``) and an assessment (``assessment_path``); ``None`` means
+limited members never reach it (workspace pages, members, clients list, probe controls).
+A member limited to an assessment sees that assessment and what hangs off it (answers,
+results, roadmap, reports); the system's name is shown on those pages but the system page
+is not theirs. A member limited to a client sees that client's systems (with their probe
+runs) and their assessments. Neither sees the workspace itself.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Model, Q, QuerySet
+from django.http import Http404
+
+from assessments.workspaces.models import Role
+
+VIEW = "view"
+EDIT = "edit"  # systems, clients, assessments (start, assign, submit, reopen)
+ANSWER = "answer"  # questionnaire answers (assigned areas for contributors)
+MANAGE_MEMBERS = "manage_members"  # includes inviting unlimited members
+INVITE_CLIENT_STAFF = "invite_client_staff"  # invite people limited to a client or assessment
+UPGRADE_BANK = "upgrade_bank"  # move an assessment to a newer question bank
+CONSULT = "consult"  # consultant-only notes, severity overrides, the audit log
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    VIEW: frozenset(Role),
+    ANSWER: frozenset({Role.OWNER, Role.CONSULTANT, Role.CONTRIBUTOR}),
+    EDIT: frozenset({Role.OWNER, Role.CONSULTANT}),
+    MANAGE_MEMBERS: frozenset({Role.OWNER}),
+    INVITE_CLIENT_STAFF: frozenset({Role.OWNER, Role.CONSULTANT}),
+    UPGRADE_BANK: frozenset({Role.OWNER}),
+    CONSULT: frozenset({Role.OWNER, Role.CONSULTANT}),
+}
+
+
+def role_allows(role: str, action: str) -> bool:
+    return role in PERMISSIONS[action]
+
+
+# Roles a limited (client or assessment) membership may have: client staff never run things.
+LIMITED_ROLES = frozenset({Role.CONTRIBUTOR, Role.VIEWER})
+
+
+def scope_condition(model: type[Model], memberships: str) -> Q:
+    """The membership row lets its user see a row of ``model``: unlimited, or in its scope."""
+    condition = Q(**{f"{memberships}__client__isnull": True}) & Q(
+        **{f"{memberships}__assessment__isnull": True}
+    )
+    client_path = getattr(model, "client_path", None)
+    if client_path is not None:
+        condition |= Q(**{f"{memberships}__client": F(client_path)})
+    assessment_path = getattr(model, "assessment_path", None)
+    if assessment_path is not None:
+        condition |= Q(**{f"{memberships}__assessment": F(assessment_path)})
+    return condition
+
+
+def scoped(queryset: QuerySet | type[Model], user) -> QuerySet:
+    """Limit a queryset to what the user may see and annotate each row with ``member_role``.
+
+    Also annotated: ``member_client_id`` / ``member_assessment_id``, the scope of the
+    membership that grants access (both None for a whole-workspace member), so pages can
+    leave out links a limited member could not open. The user and scope conditions sit in
+    one ``filter()`` call and the annotations reuse its join to the user's membership (one
+    per workspace), so each object appears once and the check costs a single join.
+    """
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    if not user.is_authenticated:
+        return queryset.none()
+    path = queryset.model.workspace_path
+    memberships = "memberships" if path == "pk" else f"{path}__memberships"
+    return queryset.filter(
+        Q(**{f"{memberships}__user": user}) & scope_condition(queryset.model, memberships)
+    ).annotate(
+        member_role=F(f"{memberships}__role"),
+        member_client_id=F(f"{memberships}__client"),
+        member_assessment_id=F(f"{memberships}__assessment"),
+    )
+
+
+def limited(queryset: QuerySet) -> QuerySet:
+    """Of a ``scoped`` queryset, the rows the user sees through a client/assessment membership."""
+    return queryset.filter(
+        Q(member_client_id__isnull=False) | Q(member_assessment_id__isnull=False)
+    )
+
+
+def is_limited(obj: Model) -> bool:
+    """Whether ``obj`` (fetched through ``scoped``) is seen through a client or assessment
+    membership, so the rest of its workspace is not the user's to see."""
+    return bool(
+        getattr(obj, "member_client_id", None) or getattr(obj, "member_assessment_id", None)
+    )
+
+
+def get_for_user(user, queryset: QuerySet | type[Model], action: str = VIEW, **lookup):
+    """Fetch one workspace-owned object for ``user`` or raise 404; 403 if the role forbids."""
+    obj = scoped(queryset, user).filter(**lookup).first()
+    if obj is None:
+        raise Http404("No such object in your workspaces.")
+    if not role_allows(obj.member_role, action):
+        raise PermissionDenied(f"Your role ({obj.member_role}) cannot do this.")
+    return obj

@@ -1,0 +1,61 @@
+"""Reads of the workspace tree for pages: one assessment with what every page shows of it,
+and the systems and assessments shared with client staff."""
+
+from django.db.models import Count, QuerySet
+
+from assessments.workspaces import access
+from assessments.workspaces.models import Assessment, Invitation, System, Workspace
+
+
+def assessment_for(user, assessment_id: int, action: str = access.VIEW) -> Assessment:
+    """The assessment if ``user`` may do ``action`` on it (404/403 otherwise), with its system,
+    workspace and bank version joined in: every assessment page shows them."""
+    queryset = Assessment.objects.select_related("system__workspace", "bank_version")
+    return access.get_for_user(user, queryset, action, pk=assessment_id)
+
+
+def shared_with(user) -> tuple[QuerySet, QuerySet]:
+    """The assessments and systems ``user`` sees through memberships limited to a client or an
+    assessment (client staff), in the order their home page lists them."""
+    assessments = access.limited(
+        access.scoped(
+            Assessment.objects.select_related("system__client", "system__workspace"), user
+        )
+    ).order_by("system__workspace__name", "system__name", "-created_at", "pk")
+    systems = access.limited(
+        access.scoped(System.objects.select_related("client", "workspace"), user)
+    ).order_by("workspace__name", "name", "pk")
+    return assessments, systems
+
+
+def workspace_systems(workspace: Workspace) -> QuerySet:
+    """The workspace page's systems: grouped by client, with how many base URLs each has."""
+    return (
+        workspace.systems.select_related("client")
+        .annotate(target_count=Count("targets"))
+        .order_by("client__name", "name", "pk")
+    )
+
+
+def system_assessments(system: System) -> QuerySet:
+    """A system's assessments, newest first, with how many questions each has answered."""
+    return system.assessments.select_related("bank_version").annotate(answered=Count("answers"))
+
+
+def members_of(workspace: Workspace) -> QuerySet:
+    return workspace.memberships.select_related("user", "client", "assessment")
+
+
+def pending_invitations(workspace: Workspace) -> QuerySet:
+    """Invitations neither accepted nor revoked (expired ones too: they say so on the page)."""
+    return workspace.invitations.select_related("created_by", "client", "assessment").filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    )
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link names, with what its page shows; None for an unknown link."""
+    invitations = Invitation.objects.select_related(
+        "workspace", "created_by", "client", "assessment"
+    )
+    return invitations.filter(token=token).first()

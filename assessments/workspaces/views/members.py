@@ -1,0 +1,169 @@
+"""The members page: roles, removals, invitation links and accepting them."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assessments.workspaces import access
+from assessments.workspaces.forms import (
+    ROLE_DESCRIPTIONS,
+    InvitationForm,
+    MembershipRoleForm,
+)
+from assessments.workspaces.models import (
+    Invitation,
+    Membership,
+    Role,
+    Workspace,
+)
+from assessments.workspaces.selectors import (
+    invitation_by_token,
+    members_of,
+    pending_invitations,
+)
+from assessments.workspaces.services import (
+    InvitationUnusable,
+    LastOwnerError,
+    LimitedRoleError,
+    invitation_accept,
+    invitation_create,
+    invitation_problem,
+    invitation_revoke,
+    membership_remove,
+    membership_set_role,
+)
+
+
+@login_required
+def members(request, workspace_id):
+    workspace = access.get_for_user(request.user, Workspace, pk=workspace_id)
+    can_manage = access.role_allows(workspace.member_role, access.MANAGE_MEMBERS)
+    can_invite = access.role_allows(workspace.member_role, access.INVITE_CLIENT_STAFF)
+    # "Invite client staff" on an assessment's page comes here with that assessment chosen.
+    initial = {"assessment": request.GET.get("assessment")} if request.GET.get("assessment") else {}
+    form = InvitationForm(
+        request.POST or None, workspace=workspace, allow_unlimited=can_manage, initial=initial
+    )
+    if request.method == "POST":
+        if not can_invite:
+            raise PermissionDenied("Only owners and consultants can invite people.")
+        if form.is_valid():
+            invitation = invitation_create(
+                workspace=workspace, created_by=request.user, **form.cleaned_data
+            )
+            link = request.build_absolute_uri(invitation.get_absolute_url())
+            if invitation.email:
+                send_invitation_email(request, invitation, link)
+            messages.success(request, f"Invitation created. Share this link: {link}")
+            return redirect("members", workspace.pk)
+    context = {
+        "workspace": workspace,
+        "memberships": members_of(workspace),
+        "invitations": pending_invitations(workspace),
+        "form": form,
+        "can_manage": can_manage,
+        "can_invite": can_invite,
+        "limited_roles": [role for role in Role if role in access.LIMITED_ROLES],
+        "role_descriptions": ROLE_DESCRIPTIONS,
+        "role_form": MembershipRoleForm(),
+    }
+    return render(request, "workspaces/members.html", context)
+
+
+def send_invitation_email(request, invitation: Invitation, link: str) -> None:
+    send_mail(
+        subject=f"You are invited to {invitation.workspace.name} on ScaleReady",
+        message=(
+            f"{request.user.get_full_name() or request.user.email} invited you to join "
+            f"“{invitation.workspace.name}” as {invitation.get_role_display()}.\n\n"
+            f"Accept here (the link works once, until {invitation.expires_at:%d %b %Y}):\n{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+@login_required
+@require_POST
+def membership_role(request, membership_id):
+    membership = access.get_for_user(
+        request.user,
+        Membership.objects.select_related("workspace", "user"),
+        access.MANAGE_MEMBERS,
+        pk=membership_id,
+    )
+    form = MembershipRoleForm(request.POST, instance=Membership(role=membership.role))
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed roles.")
+    else:
+        try:
+            membership_set_role(membership, form.cleaned_data["role"])
+            messages.success(
+                request, f"{membership.user.email} is now {membership.get_role_display()}."
+            )
+        except (LastOwnerError, LimitedRoleError) as exc:
+            messages.error(request, str(exc))
+    return redirect("members", membership.workspace_id)
+
+
+@login_required
+@require_POST
+def membership_delete(request, membership_id):
+    membership = access.get_for_user(
+        request.user,
+        Membership.objects.select_related("user"),
+        access.MANAGE_MEMBERS,
+        pk=membership_id,
+    )
+    try:
+        membership_remove(membership)
+        messages.success(request, f"{membership.user.email} no longer has access.")
+    except LastOwnerError as exc:
+        messages.error(request, str(exc))
+    return redirect("members", membership.workspace_id)
+
+
+@login_required
+@require_POST
+def invitation_revoke_view(request, invitation_id):
+    invitation = access.get_for_user(
+        request.user, Invitation, access.MANAGE_MEMBERS, pk=invitation_id
+    )
+    invitation_revoke(invitation)
+    messages.success(request, "Invitation revoked; its link no longer works.")
+    return redirect("members", invitation.workspace_id)
+
+
+def invitation_accept_view(request, token):
+    """Anyone holding the link may see what it offers; accepting needs an account."""
+    invitation = invitation_by_token(token)
+    if invitation is None:
+        return render(
+            request,
+            "workspaces/invitation.html",
+            {"problem": "This invitation link is not valid. Check that you copied all of it."},
+            status=404,
+        )
+    problem = invitation_problem(invitation)
+    context = {"invitation": invitation, "problem": problem}
+    if problem:
+        return render(request, "workspaces/invitation.html", context, status=410)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={invitation.get_absolute_url()}")
+        try:
+            membership = invitation_accept(token=token, user=request.user)
+        except InvitationUnusable as exc:
+            context["problem"] = str(exc)
+            return render(request, "workspaces/invitation.html", context, status=410)
+        messages.success(request, f"You joined {membership.workspace.name}.")
+        if membership.assessment_id:
+            return redirect("assessment_overview", membership.assessment_id)
+        if membership.client_id:
+            return redirect("home")
+        return redirect(membership.workspace)
+    return render(request, "workspaces/invitation.html", context)

@@ -1,0 +1,207 @@
+"""``manage.py probe`` end to end, against loopback servers started here; no database.
+
+The hardened site must come out clean and the naive one must fail the checks it was built to
+fail. Loopback targets are allowed only through the setting; without it the command refuses
+before sending anything and exits with status 2.
+"""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from checks.engine.artifacts import artifacts_from_dict
+from checks.engine.catalog import CHECKS
+from checks.engine.probe import (
+    REPORT_FORMAT,
+    REPORT_FORMAT_VERSION,
+    ProbeOptions,
+    TargetsRefused,
+    probe_and_evaluate,
+    probe_target,
+    report_to_dict,
+)
+from checks.engine.safety import TargetRefused
+from tests.probe_servers import hardened_server, naive_server
+
+pytestmark = [
+    pytest.mark.usefixtures("loopback_network"),
+    pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning"),
+]
+
+TOKEN = "sr-cli-7d1e4a9b"
+
+HARDENED_PASSES = {
+    "https_available",
+    "http_redirects_to_https",
+    "tls_protocols",
+    "tls_forward_secrecy",
+    "certificate_valid",
+    "certificate_hostname",
+    "hsts",
+    "csp",
+    "x_content_type_options",
+    "frame_protection",
+    "referrer_policy",
+    "permissions_policy",
+    "cookie_security",
+    "cors",
+    "compression",
+    "http2",
+    "static_caching",
+    "conditional_requests",
+    "version_disclosure",
+    "error_page_leaks",
+    "robots_txt",
+    "security_txt",
+}
+NAIVE_FAILS = {
+    "https_available",
+    "http_redirects_to_https",
+    "csp",
+    "x_content_type_options",
+    "frame_protection",
+    "cookie_security",
+    "cors",
+    "compression",
+    "static_caching",
+    "error_page_leaks",
+}
+
+
+def probe(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("probe", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def probe_json(*args: str) -> dict:
+    out, _ = probe(*args, "--json")
+    return json.loads(out)
+
+
+def statuses(target: dict) -> dict[str, str]:
+    return {result["check_id"]: result["status"] for result in target["results"]}
+
+
+def test_json_report_of_the_hardened_site_has_one_result_per_check(local_ca, probe_settings):
+    with hardened_server(local_ca) as server:
+        report = probe_json(server.url, "--ca-bundle", local_ca.bundle)
+    assert (report["format"], report["format_version"]) == (REPORT_FORMAT, REPORT_FORMAT_VERSION)
+    [target] = report["targets"]
+    assert target["url"] == server.url
+    assert [result["check_id"] for result in target["results"]] == list(CHECKS)
+    for result in target["results"]:
+        assert set(result) == {"check_id", "status", "score", "message", "evidence"}
+    artifacts = artifacts_from_dict(target["artifacts"])
+    assert artifacts.scheme_https.status == 200
+    assert artifacts.tls.alpn == "h2"
+    assert len(artifacts.latency.samples_ms) == 10
+    assert artifacts.burst is None
+
+
+def test_the_hardened_site_passes_its_checks(local_ca, probe_settings):
+    with hardened_server(local_ca) as server:
+        [target] = probe_json(server.url, "--ca-bundle", local_ca.bundle)["targets"]
+    results = statuses(target)
+    expected = HARDENED_PASSES & set(results)
+    assert {check: results[check] for check in expected} == dict.fromkeys(expected, "pass")
+
+
+def test_the_naive_site_fails_the_expected_checks(probe_settings):
+    with naive_server() as server:
+        [target] = probe_json(server.url, "--latency-samples", "3")["targets"]
+    results = statuses(target)
+    expected = NAIVE_FAILS & set(results)
+    assert {check: results[check] for check in expected} == dict.fromkeys(expected, "fail")
+    if "version_disclosure" in results:
+        assert results["version_disclosure"] in {"warn", "fail"}
+
+
+def test_a_burst_runs_on_a_verified_target(local_ca, probe_settings):
+    with hardened_server(local_ca, file_token=TOKEN, rate_limit_after=30) as server:
+        [target] = probe_json(
+            server.url, "--ca-bundle", local_ca.bundle, "--burst", "--token", TOKEN
+        )["targets"]
+    burst = target["artifacts"]["burst"]
+    assert burst["verified"] is True
+    assert "429" in burst["aborted_reason"]
+    assert burst["requests_sent"] < 100
+
+
+def test_a_burst_is_refused_when_the_token_is_not_published(local_ca, probe_settings):
+    with hardened_server(local_ca) as server:
+        [target] = probe_json(
+            server.url, "--ca-bundle", local_ca.bundle, "--burst", "--token", TOKEN
+        )["targets"]
+    burst = target["artifacts"]["burst"]
+    assert burst["refused_reason"].startswith("ownership is not verified")
+    assert burst["requests_sent"] == 0
+    base_page_gets = [r for r in server.requests if r.tls and r.path == "/"]
+    assert len(base_page_gets) == 1 + 1 + 10 + 1  # page, CORS, latency samples, meta check
+
+
+def test_text_output_groups_results_by_category(local_ca, probe_settings):
+    with hardened_server(local_ca) as server:
+        out, _ = probe(server.url, "--ca-bundle", local_ca.bundle, "--latency-samples", "3")
+    assert server.url in out
+    assert "HTTPS, TLS and certificates" in out
+    assert "PASS  HTTPS is served" in out
+
+
+def test_loopback_is_refused_without_the_setting_and_exits_2(local_ca, settings):
+    settings.SCALEREADY_ALLOW_LOOPBACK_TARGETS = False
+    err = StringIO()
+    with hardened_server(local_ca) as server, pytest.raises(CommandError) as refused:
+        call_command("probe", server.url, "--json", stdout=StringIO(), stderr=err)
+    assert refused.value.returncode == 2
+    assert err.getvalue().startswith(f"Refused: {server.url}: ")
+    assert "loopback" in err.getvalue()
+    assert server.requests == []
+
+
+def test_a_burst_without_a_token_is_a_usage_error(probe_settings):
+    with pytest.raises(CommandError, match="--token"):
+        call_command("probe", "https://localhost:8443/", "--burst")
+
+
+# --- The probe code path the command (and the task) share ------------------------------------
+
+
+def test_probe_target_runs_every_gatherer_and_reports_progress(local_ca):
+    events = []
+    options = ProbeOptions(allow_loopback=True, ca_bundle=local_ca.bundle, latency_samples=2)
+    with hardened_server(local_ca) as server:
+        artifacts = probe_target(server.url, options, lambda *event: events.append(event))
+    for name in ("http", "tls", "dns", "latency"):
+        assert events.index((name, "started")) < events.index((name, "done"))
+    assert len(events) == 8
+    assert artifacts.target_url == server.url
+    assert artifacts.dns.addresses == ("127.0.0.1",)
+    assert artifacts.burst is None
+
+
+def test_probe_target_refuses_before_sending_anything(local_ca):
+    with hardened_server(local_ca) as server, pytest.raises(TargetRefused, match="loopback"):
+        probe_target(server.url, ProbeOptions(allow_loopback=False))
+    assert server.requests == []
+
+
+def test_probe_and_evaluate_vets_every_target_before_probing_any(local_ca):
+    options = ProbeOptions(allow_loopback=True, ca_bundle=local_ca.bundle)
+    with hardened_server(local_ca) as server, pytest.raises(TargetsRefused) as refused:
+        probe_and_evaluate([server.url, "http://169.254.169.254/"], options)
+    assert refused.value.refusals[0][0] == "http://169.254.169.254/"
+    assert "metadata" in refused.value.refusals[0][1]
+    assert server.requests == []
+
+
+def test_the_json_report_round_trips_through_json(local_ca):
+    options = ProbeOptions(allow_loopback=True, ca_bundle=local_ca.bundle, latency_samples=2)
+    with hardened_server(local_ca) as server:
+        reports = probe_and_evaluate([server.url], options)
+    document = report_to_dict(reports)
+    assert json.loads(json.dumps(document)) == document
+    stored = artifacts_from_dict(document["targets"][0]["artifacts"])
+    assert stored == reports[0].artifacts

@@ -1,0 +1,106 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from assessments.workspaces.models import Membership, Role
+from tests.factories import InvitationFactory, UserFactory
+
+
+@pytest.fixture
+def invitation(owner):
+    return InvitationFactory(workspace=owner.workspace, role=Role.CONSULTANT, created_by=owner.user)
+
+
+def test_owner_creates_an_invitation_link_and_sees_it(owner, login):
+    client = login(owner.user)
+    response = client.post(
+        f"/w/{owner.workspace.pk}/members/",
+        {"email": "new@example.com", "role": "viewer"},
+        follow=True,
+    )
+    invitation = owner.workspace.invitations.get()
+    assert invitation.role == Role.VIEWER
+    assert f"/invite/{invitation.token}/" in response.content.decode()
+
+
+def test_invitation_form_errors_keep_the_input(owner, login):
+    client = login(owner.user)
+    response = client.post(
+        f"/w/{owner.workspace.pk}/members/", {"email": "not-an-email", "role": "emperor"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a valid email address" in page
+    assert "Select a valid choice" in page
+    assert 'value="not-an-email"' in page
+    assert owner.workspace.invitations.count() == 0
+
+
+def test_accepting_adds_the_member_with_the_role_and_works_once(invitation, login):
+    joiner = UserFactory()
+    response = login(joiner).post(f"/invite/{invitation.token}/")
+    assert response.status_code == 302
+    assert (
+        Membership.objects.get(user=joiner, workspace=invitation.workspace).role == Role.CONSULTANT
+    )
+
+    second = UserFactory()
+    again = login(second).post(f"/invite/{invitation.token}/")
+    assert again.status_code == 410
+    assert "already been used" in again.content.decode()
+    assert not Membership.objects.filter(user=second).exists()
+
+
+def test_anonymous_visitor_is_asked_to_log_in_or_sign_up_and_comes_back(invitation, client):
+    page = client.get(f"/invite/{invitation.token}/").content.decode()
+    assert "Log in or create an account to accept" in page
+    assert f"next=/invite/{invitation.token}/" in page.replace("%2F", "/")
+
+
+def test_expired_invitation_gives_a_clear_message(invitation, login):
+    joiner = UserFactory()
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        response = login(joiner).post(f"/invite/{invitation.token}/")
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert not Membership.objects.filter(user=joiner).exists()
+
+
+def test_revoked_invitation_gives_a_clear_message(invitation, owner, login):
+    login(owner.user).post(f"/invitations/{invitation.pk}/revoke/")
+    joiner = UserFactory()
+    response = login(joiner).get(f"/invite/{invitation.token}/")
+    assert response.status_code == 410
+    assert "revoked" in response.content.decode()
+    assert login(joiner).post(f"/invite/{invitation.token}/").status_code == 410
+    assert not Membership.objects.filter(user=joiner).exists()
+
+
+def test_unknown_invitation_token_says_the_link_is_not_valid(client, db):
+    response = client.get("/invite/not-a-real-token/")
+    assert response.status_code == 404
+    assert "not valid" in response.content.decode()
+
+
+def test_the_last_owner_cannot_leave_or_be_demoted(owner, login):
+    client = login(owner.user)
+    response = client.post(f"/members/{owner.pk}/role/", {"role": "viewer"}, follow=True)
+    assert "at least one owner" in response.content.decode()
+    response = client.post(f"/members/{owner.pk}/remove/", follow=True)
+    assert "at least one owner" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.role == Role.OWNER
+
+
+def test_owner_changes_a_role_and_removes_a_member(owner, make_member, login):
+    other = make_member(Role.VIEWER, workspace=owner.workspace)
+    client = login(owner.user)
+    client.post(f"/members/{other.pk}/role/", {"role": "consultant"})
+    other.refresh_from_db()
+    assert other.role == Role.CONSULTANT
+    client.post(f"/members/{other.pk}/remove/")
+    assert not Membership.objects.filter(pk=other.pk).exists()
+    # A removed member loses access at once.
+    assert login(other.user).get(f"/w/{owner.workspace.pk}/").status_code == 404
