@@ -3,8 +3,10 @@
 How a run stays honest:
 
 - one active run per system, enforced by a partial unique index, and a cooldown per host
-  across all systems, so a target is not probed over and over;
-- the task is sent after commit, by name, so this module never imports the task module;
+  across all systems, so a target is not probed over and over; the cooldown counts runs that
+  probed (or are about to), never one that failed before it started;
+- the task is sent after commit, by name (``config.enqueue``), so this module never imports
+  the task module; a run whose task cannot be queued fails at once and may be retried at once;
 - the sweeper fails a run whose worker stopped (no heartbeat) or that nobody picked up.
 """
 
@@ -17,17 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from checks.engine.gatherers.ownership import verify_ownership
 from checks.engine.ownership import VerificationResult
 from checks.engine.probe import ProbeOptions
 from checks.models import ProbeRun, Target
+from config.enqueue import enqueue_on_commit
 from config.metrics import PROBE_RUNS
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class NoTargets(ProbeRunRefused):
     pass
 
 
+class QueueUnavailable(ProbeRunRefused):
+    """The run was recorded but its task could not be queued; it is failed, retry at once."""
+
+
 class CooldownActive(ProbeRunRefused):
     def __init__(self, host: str, seconds_left: int) -> None:
         self.host = host
@@ -64,7 +69,8 @@ class CooldownActive(ProbeRunRefused):
 def probe_run_start(system, user, run_burst: bool = False) -> ProbeRun:
     """Queue a probe run of every base URL of ``system``; the task is sent after commit.
 
-    Raises ``NoTargets``, ``RunInProgress`` or ``CooldownActive``.
+    Raises ``NoTargets``, ``RunInProgress`` or ``CooldownActive``; ``QueueUnavailable`` when
+    the task could not be sent (the run is then failed with that reason).
     """
     urls = list(system.targets.values_list("url", flat=True))
     if not urls:
@@ -86,7 +92,11 @@ def probe_run_start(system, user, run_burst: bool = False) -> ProbeRun:
                 )
         except IntegrityError:  # another request queued one a moment ago
             raise RunInProgress(_in_progress_message()) from None
-        transaction.on_commit(lambda: _enqueue(run.pk))
+        ticket = enqueue_on_commit(
+            PROBE_RUN_TASK, [run.pk], on_failure=lambda reason: probe_run_fail(run.pk, reason)
+        )
+    if ticket.error:  # known now unless an outer transaction is still open
+        raise QueueUnavailable(ticket.error)
     return run
 
 
@@ -97,25 +107,15 @@ def _in_progress_message() -> str:
     )
 
 
-def _enqueue(run_id: int) -> None:
-    try:
-        current_app.send_task(PROBE_RUN_TASK, args=[run_id])
-    except OperationalError as exc:  # the broker is down: say so now, not in ten minutes
-        logger.error("probe run %s could not be queued: %s", run_id, exc)
-        probe_run_fail(
-            run_id,
-            "The task queue could not be reached, so the run was not started. "
-            "Try again in a moment.",
-        )
-
-
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
 def cooldown_remaining(urls: Sequence[str], now: datetime) -> tuple[str, int]:
     """(host, whole seconds to wait) for the host of ``urls`` probed most recently, any
-    system; ("", 0) when none is in its cooldown. A run still active counts as probing now.
+    system; ("", 0) when none is in its cooldown. A run still active counts as probing now;
+    an ended run counts only if it started: one that failed before (its task could not be
+    queued, no worker took it) never touched the host.
     """
     cooldown = settings.SCALEREADY_PROBE_COOLDOWN_SECONDS
     if cooldown <= 0:
@@ -123,11 +123,11 @@ def cooldown_remaining(urls: Sequence[str], now: datetime) -> tuple[str, int]:
     hosts = {host_of(url) for url in urls}
     since = now - timedelta(seconds=cooldown)
     recent = ProbeRun.objects.filter(
-        Q(status__in=ProbeRun.ACTIVE) | Q(finished_at__gte=since) | Q(created_at__gte=since)
-    ).only("status", "created_at", "finished_at", "target_urls")
+        Q(status__in=ProbeRun.ACTIVE) | Q(started_at__isnull=False, finished_at__gte=since)
+    ).only("status", "started_at", "finished_at", "target_urls")
     worst = ("", 0)
     for run in recent:
-        last_probed = now if run.is_active else (run.finished_at or run.created_at)
+        last_probed = now if run.is_active else run.finished_at
         left = math.ceil(cooldown - (now - last_probed).total_seconds())
         for host in hosts & {host_of(url) for url in run.target_urls}:
             if left > worst[1]:

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
+    "config.middleware.SessionLifetimeMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "config.middleware.MethodNotAllowedPageMiddleware",
     # Last, so it sees failed logins after authentication ran.
     "axes.middleware.AxesMiddleware",
@@ -159,9 +161,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-scaleready.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ASVS L2 (V2.1): at least 12 characters, not a common password, not like the account's own
+# name or address.
+PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -180,6 +188,22 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Password-reset e-mails: at most this many per address and per client address in a window
+# (config/throttle.py); beyond it the form answers as usual and sends nothing.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = int(os.environ.get("PASSWORD_RESET_LIMIT_PER_ADDRESS", "3"))
+PASSWORD_RESET_LIMIT_PER_IP = int(os.environ.get("PASSWORD_RESET_LIMIT_PER_IP", "10"))
+PASSWORD_RESET_WINDOW_SECONDS = int(os.environ.get("PASSWORD_RESET_WINDOW_SECONDS", "3600"))
+# Sign-up confirmation links (and password-reset links) stay valid this long.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))
+
+# Sessions (ASVS V3.3): signed out after SESSION_IDLE_TIMEOUT_SECONDS without a request, and
+# after SESSION_COOKIE_AGE whatever happens (config/middleware.py SessionLifetimeMiddleware).
+SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", str(8 * 3600)))
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT_SECONDS", str(24 * 3600)))
+if SESSION_IDLE_TIMEOUT_SECONDS > SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_TIMEOUT_SECONDS cannot be longer than SESSION_ABSOLUTE_TIMEOUT_SECONDS."
+    )
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -281,9 +305,44 @@ if CELERY_RESULT_BACKEND.startswith("file://"):
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
+# Queueing a task from a web request gives up after a few seconds when the broker (or the
+# result store) cannot be reached, instead of Celery's defaults of 20 reconnects: the row is
+# marked failed and the person told to try again (config/enqueue.py).
+SCALEREADY_QUEUE_TIMEOUT_SECONDS = float(os.environ.get("SCALEREADY_QUEUE_TIMEOUT_SECONDS", "3"))
+CELERY_BROKER_CONNECTION_TIMEOUT = SCALEREADY_QUEUE_TIMEOUT_SECONDS
+# Publishing retries twice within a second (workers keep Celery's own reconnect policy).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
+}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": SCALEREADY_QUEUE_TIMEOUT_SECONDS}
+# Tasks are sent with ignore_result (their rows say how they ended), so a web request never
+# waits on the result store; the worker's writes to it give up quickly too.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = SCALEREADY_QUEUE_TIMEOUT_SECONDS
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+}
 # A PDF renders in seconds; one that takes minutes is stuck, and the page offers a retry.
-SCALEREADY_REPORT_SOFT_TIME_LIMIT = 90
-SCALEREADY_REPORT_TIME_LIMIT = 120
+SCALEREADY_REPORT_SOFT_TIME_LIMIT = int(os.environ.get("SCALEREADY_REPORT_SOFT_TIME_LIMIT", "90"))
+SCALEREADY_REPORT_TIME_LIMIT = int(os.environ.get("SCALEREADY_REPORT_TIME_LIMIT", "120"))
+if SCALEREADY_REPORT_SOFT_TIME_LIMIT >= SCALEREADY_REPORT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "SCALEREADY_REPORT_SOFT_TIME_LIMIT must be shorter than SCALEREADY_REPORT_TIME_LIMIT."
+    )
+# A rendering whose worker wrote no heartbeat for this long is dead (the hard time limit has
+# passed): the next "Make PDF" supersedes it. A queued one no worker took in the queue timeout
+# is failed by the sweeper.
+SCALEREADY_REPORT_HEARTBEAT_TIMEOUT_SECONDS = int(
+    os.environ.get(
+        "SCALEREADY_REPORT_HEARTBEAT_TIMEOUT_SECONDS", str(SCALEREADY_REPORT_TIME_LIMIT + 30)
+    )
+)
+SCALEREADY_REPORT_QUEUE_TIMEOUT_SECONDS = int(
+    os.environ.get("SCALEREADY_REPORT_QUEUE_TIMEOUT_SECONDS", "600")
+)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True

@@ -12,6 +12,8 @@ from assessments.workspaces.models import (
     Role,
     System,
     Workspace,
+    invitation_token_hash,
+    new_invitation_token,
 )
 from checks.models import Target
 
@@ -79,11 +81,24 @@ class TargetFactory(factory.django.DjangoModelFactory):
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):
+    """An invitation; its plain ``token`` (the one in the link) stays on the object, the row
+    keeps only its hash, as ``invitation_create`` does."""
+
     class Meta:
         model = Invitation
 
     workspace = factory.SubFactory(WorkspaceFactory)
     role = Role.CONTRIBUTOR
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    token = factory.LazyFunction(new_invitation_token)
+
+    @classmethod
+    def _create(cls, model_class, *args, token, **kwargs):
+        invitation = super()._create(
+            model_class, *args, token_hash=invitation_token_hash(token), **kwargs
+        )
+        invitation.token = token
+        return invitation
 
 
 class AssessmentFactory(factory.django.DjangoModelFactory):

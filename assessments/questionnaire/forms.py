@@ -2,15 +2,18 @@
 questions, and the engagement form (client, system and assessment in one).
 """
 
-import json
-
 from django import forms
-from django.core.validators import URLValidator
 
 from assessments.bank.domain.bank import BANDS, PHASES
 from assessments.bank.domain.loader import load_bank
+from assessments.questionnaire.domain.answer_limits import (
+    MAX_NA_REASON,
+    MAX_NOTES,
+    evidence_link_problems,
+)
+from assessments.questionnaire.domain.answers_file import AnswersFileInvalid, load_answers_json
 from assessments.questionnaire.models import AnswerState
-from assessments.questionnaire.services import MAX_EVIDENCE_LINKS, AnswerInput
+from assessments.questionnaire.services import AnswerInput
 from assessments.workspaces.forms import ClientForm, SystemForm
 from assessments.workspaces.models import (
     Assessment,
@@ -27,11 +30,13 @@ class AnswerForm(forms.Form):
     choice = forms.ChoiceField(
         widget=forms.RadioSelect, error_messages={"required": "Pick an answer."}
     )
-    na_reason = forms.CharField(required=False, max_length=1000, label="Why it does not apply")
-    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    na_reason = forms.CharField(
+        required=False, max_length=MAX_NA_REASON, label="Why it does not apply"
+    )
+    notes = forms.CharField(required=False, max_length=MAX_NOTES, widget=forms.Textarea)
     evidence_links = forms.CharField(
         required=False,
-        max_length=5000,
+        max_length=25_000,  # ten links of up to 2,000 characters each, checked one by one below
         widget=forms.Textarea,
         help_text="Links to runbooks, dashboards or docs, one per line.",
     )
@@ -52,14 +57,9 @@ class AnswerForm(forms.Form):
             for line in self.cleaned_data["evidence_links"].splitlines()
             if line.strip()
         ]
-        if len(links) > MAX_EVIDENCE_LINKS:
-            raise forms.ValidationError(f"At most {MAX_EVIDENCE_LINKS} links.")
-        validate = URLValidator(schemes=["http", "https"])
-        for link in links:
-            try:
-                validate(link)
-            except forms.ValidationError:
-                raise forms.ValidationError(f"“{link[:80]}” is not an http(s) link.") from None
+        # The same rules as the answers import and the model (answer_limits).
+        if problems := evidence_link_problems(links):
+            raise forms.ValidationError([f"{p[0].upper()}{p[1:]}." for p in problems])
         return tuple(links)
 
     def clean(self):
@@ -91,9 +91,10 @@ class AnswersImportForm(forms.Form):
         if upload.size > MAX_IMPORT_BYTES:
             raise forms.ValidationError(f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB.")
         try:
-            return json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise forms.ValidationError(f"This file is not valid JSON ({exc}).") from None
+            return load_answers_json(upload.read())
+        except AnswersFileInvalid as exc:
+            problem = exc.problems[0]
+            raise forms.ValidationError(f"{problem[0].upper()}{problem[1:]}.") from None
 
 
 class ConsultantNotesForm(forms.Form):
@@ -109,13 +110,32 @@ class CustomQuestionForm(forms.Form):
 
     area = forms.ChoiceField()
     text = forms.CharField(max_length=500, label="Question")
+    topic = forms.CharField(
+        min_length=3,
+        max_length=60,
+        label="Short name",
+        help_text="The practice in a few words, in sentence case, as a finding would name it: "
+        "“Data residency checks”.",
+    )
     help = forms.CharField(
         max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Why it matters at scale"
     )
     weight = forms.TypedChoiceField(
         choices=[(1, "1 — minor"), (2, "2 — normal"), (3, "3 — major")], coerce=int, initial=2
     )
-    critical = forms.BooleanField(required=False, help_text="A gap here caps the verdict.")
+    critical = forms.ChoiceField(
+        choices=[
+            ("", "Never"),
+            ("1k", "Always, whatever the target"),
+            ("10k", "When the target is above 1K users"),
+            ("100k", "When the target is above 10K users"),
+            ("1m", "When the target is above 100K users"),
+            ("gt1m", "When the target is above 1M users"),
+        ],
+        required=False,
+        label="Critical",
+        help_text="From this target scale up, a gap here caps the verdict.",
+    )
     option_0 = forms.CharField(
         max_length=200, label="Level 0 answer", help_text="The least mature answer."
     )
@@ -127,6 +147,14 @@ class CustomQuestionForm(forms.Form):
         required=False,
         label="Level 4 answer",
         help_text="The most mature answer. Leave unneeded levels empty (keep at least three).",
+    )
+    find_out = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="How to find out, one step per line",
+        help_text="Optional: two to four steps saying whom to ask or what to look at when "
+        "nobody knows the answer.",
     )
     required_1k = forms.TypedChoiceField(
         choices=LEVEL_CHOICES, coerce=int, initial=0, label="Level required up to 1K users"
@@ -175,11 +203,13 @@ class CustomQuestionForm(forms.Form):
     def question_fields(self) -> dict:
         data = self.cleaned_data
         return {
+            "topic": data["topic"].strip(),
             "text": data["text"].strip(),
             "help": data["help"].strip(),
             "weight": data["weight"],
-            "critical": data["critical"],
+            "critical_from": data["critical"] or None,
             "option_labels": [data[f"option_{level}"].strip() for level in range(5)],
+            "find_out": [line.strip() for line in data["find_out"].splitlines() if line.strip()],
             "required": {band: data[f"required_{band}"] for band in BANDS},
             "rec_title": data["rec_title"].strip(),
             "rec_why": data["rec_why"].strip(),

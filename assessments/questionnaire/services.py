@@ -2,6 +2,7 @@
 import, move to a newer bank, confirm carried-over answers, custom questions, engagements.
 
 Views call these functions and turn their exceptions into messages; nothing here renders.
+A change and its audit event are written in one transaction: both or neither.
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from assessments.bank.domain.bank import BANDS, band_for_users
 from assessments.bank.domain.diff import BankDiff
 from assessments.bank.models import BankVersion, Question
 from assessments.bank.services import question_fields, shipped_bank_version
+from assessments.questionnaire.domain.answer_limits import answer_problems
 from assessments.questionnaire.domain.answers_file import AnswersFileInvalid, parse_answers_file
 from assessments.questionnaire.domain.custom_questions import (
     CUSTOM_POSITION_START,
@@ -39,8 +41,6 @@ from assessments.workspaces.models import (
 )
 from assessments.workspaces.services import system_save
 
-MAX_EVIDENCE_LINKS = 10
-
 
 @dataclass(frozen=True)
 class AnswerInput:
@@ -57,6 +57,14 @@ class AnswerConflict(Exception):
     def __init__(self, current: Answer | None):
         self.current = current
         super().__init__("This answer was changed by someone else.")
+
+
+class AnswerInvalid(Exception):
+    """An answer outside the limits of ``answer_limits``; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 class AnswersImportError(Exception):
@@ -77,6 +85,7 @@ def assessment_start(
     )
 
 
+@transaction.atomic
 def assessment_submit(assessment: Assessment, user) -> None:
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_at = timezone.now()
@@ -85,6 +94,7 @@ def assessment_submit(assessment: Assessment, user) -> None:
     status_event(assessment, user, "Submitted", AssessmentStatus.IN_PROGRESS)
 
 
+@transaction.atomic
 def assessment_reopen(assessment: Assessment, user=None) -> None:
     assessment.status = AssessmentStatus.IN_PROGRESS
     assessment.save(update_fields=["status", "updated_at"])
@@ -125,13 +135,20 @@ def answer_fields(data: AnswerInput, user) -> dict:
     }
 
 
+@transaction.atomic
 def answer_save(
     *, assessment: Assessment, question: Question, user, data: AnswerInput, base_version: int
 ) -> Answer:
     """Save an answer only if nobody changed it since ``base_version`` (0: not answered yet).
 
-    A question fetched by ``questions_with_current_answer`` brings the answer being replaced
-    along, which saves a read; otherwise it is read here."""
+    The answer and its audit event commit together or not at all. A question fetched by
+    ``questions_with_current_answer`` brings the answer being replaced along, which saves a
+    read; otherwise it is read here. Raises ``AnswerInvalid`` beyond the answer limits."""
+    problems = answer_problems(
+        na_reason=data.na_reason, notes=data.notes, evidence_links=list(data.evidence_links)
+    )
+    if problems:
+        raise AnswerInvalid(problems)
     fields = answer_fields(data, user)
     lookup = {"assessment": assessment, "question": question}
     if base_version == 0:
@@ -182,6 +199,7 @@ def answer_event(assessment, question, user, before: dict | None, fields: dict) 
     )
 
 
+@transaction.atomic
 def answer_consultant_notes_save(answer: Answer, notes: str, user) -> bool:
     """Change an answer's consultant-only notes; False when they did not change.
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from assessments.workspaces.models import Assessment, Workspace
@@ -24,7 +25,11 @@ def logo_upload_to(branding: "Branding", filename: str) -> str:
 
 
 class ReportFile(models.Model):
-    """One PDF rendering of an assessment's report, and the answers state it reflects."""
+    """One PDF rendering of an assessment's report, and the answers state it reflects.
+
+    At most one rendering per assessment is queued or rendering at a time: the database
+    refuses a second (``one_active_report_per_assessment``).
+    """
 
     workspace_path = "assessment__system__workspace"
     client_path = "assessment__system__client"
@@ -35,6 +40,8 @@ class ReportFile(models.Model):
         RENDERING = "rendering", "Rendering"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RENDERING)
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reports")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -48,17 +55,47 @@ class ReportFile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Written by the worker when it claims the rendering and between its steps.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment"],
+                condition=Q(status__in=["queued", "rendering"]),
+                name="one_active_report_per_assessment",
+            )
+        ]
 
     def __str__(self):
         return f"Report {self.pk} of {self.assessment_id} ({self.status})"
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RENDERING)
+        return self.status in self.ACTIVE
+
+    def stale_reason(self, now) -> str | None:
+        """Why this rendering will never finish, seen at ``now``; None while it may."""
+        if self.status == self.Status.RENDERING:
+            limit = settings.SCALEREADY_REPORT_HEARTBEAT_TIMEOUT_SECONDS
+            last_sign = self.heartbeat_at or self.started_at or self.created_at
+            if last_sign < now - timedelta(seconds=limit):
+                return (
+                    f"The worker stopped while making this PDF (silent for more than {limit} "
+                    "seconds). It may have crashed or been restarted; making the PDF again is safe."
+                )
+        if self.status == self.Status.QUEUED:
+            limit = settings.SCALEREADY_REPORT_QUEUE_TIMEOUT_SECONDS
+            if self.created_at < now - timedelta(seconds=limit):
+                return (
+                    f"No worker picked this PDF up within {max(limit // 60, 1)} minute"
+                    f"{'s' if limit >= 120 else ''}. Is the worker running? Making the PDF "
+                    "again is safe."
+                )
+        return None
 
     @property
     def is_ready(self) -> bool:

@@ -81,9 +81,14 @@ def report_generate(request, assessment_id):
     assessment = assessment_for(request.user, assessment_id, access.EDIT)
     report = report_start(assessment, request.user)
     if request.htmx:
+        # A rendering that could not be queued comes back failed: the fragment says why
+        # and offers the button again.
         context = pdf_status_context(assessment, report, assessment.member_role)
         return render(request, f"{REPORT_PAGE}#pdf_status", context)
-    messages.success(request, "The PDF is being made; it appears here when it is ready.")
+    if report.status == ReportFile.Status.FAILED:
+        messages.error(request, f"The PDF was not started: {report.error}")
+    else:
+        messages.success(request, "The PDF is being made; it appears here when it is ready.")
     return redirect("report", assessment.pk)
 
 

@@ -10,12 +10,16 @@ def workspace_nav(request):
     Lazy, so fragments that never show the menu (htmx partials) run no query; evaluated once
     per page, so ``workspace in nav_workspaces`` (does the workspace nav lead anywhere for
     this user? not for client staff limited to a client or an assessment) costs nothing more.
+    Nothing here reads the session or the user until a page asks, so the error pages still
+    render when the database is down.
     """
-    if not getattr(request, "user", None) or not request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    if user is None:
         return {}
-    user = request.user
-    return {
-        "nav_workspaces": SimpleLazyObject(
-            lambda: list(access.scoped(Workspace, user).only("pk", "name"))
-        )
-    }
+    return {"nav_workspaces": SimpleLazyObject(lambda: workspaces_of(user))}
+
+
+def workspaces_of(user) -> list[Workspace]:
+    if not user.is_authenticated:
+        return []
+    return list(access.scoped(Workspace, user).only("pk", "name"))

@@ -17,6 +17,7 @@ from assessments.workspaces.models import (
     Role,
     System,
     Workspace,
+    normalise_email,
 )
 from checks.engine.targets import InvalidTarget, parse_base_urls
 
@@ -31,12 +32,8 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
-        if get_user_model().objects.filter(username=email).exists():
-            raise forms.ValidationError(
-                "An account with this e-mail already exists. Log in or reset your password."
-            )
-        return email
+        # Whether the address has an account is never said here: the e-mail tells its owner.
+        return normalise_email(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()
@@ -182,12 +179,13 @@ class InvitationForm(forms.ModelForm):
         model = Invitation
         fields = ["email", "role", "client", "assessment", "areas"]
         labels = {
-            "email": "E-mail (optional)",
+            "email": "Their e-mail address",
             "client": "Limit to client",
             "assessment": "Limit to assessment",
         }
         help_texts = {
-            "email": "We send the link there too; you can also copy it yourself.",
+            "email": "Only an account with this address can accept the link. We e-mail it "
+            "there; you see it once, to pass on yourself.",
             "client": "They see only this client's systems and assessments.",
             "assessment": "They see only this assessment.",
         }
@@ -207,11 +205,24 @@ class InvitationForm(forms.ModelForm):
         assessment.label_from_instance = lambda a: f"{a.system.name} — {a.title}"
         assessment.empty_label = "No single assessment"
         assessment.error_messages["invalid_choice"] = "Choose one of this workspace's assessments."
+        self.fields["email"].error_messages["required"] = (
+            "Enter the address of the person you invite: the link works only for an account "
+            "with that address."
+        )
         self.fields["areas"].choices = [(area.id, area.title) for area in load_bank().areas]
         if not allow_unlimited:
             self.fields["role"].choices = [
                 (role.value, role.label) for role in Role if role in LIMITED_ROLES
             ]
+
+    def clean_email(self):
+        email = normalise_email(self.cleaned_data["email"])
+        members = Membership.objects.filter(
+            workspace=self.instance.workspace, user__email__iexact=email
+        )
+        if members.exists():
+            raise forms.ValidationError(f"{email} is already a member of this workspace.")
+        return email
 
     def clean(self):
         cleaned = super().clean()

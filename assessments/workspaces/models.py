@@ -6,6 +6,7 @@ Every workspace-owned model names the path from itself to its workspace in
 ``assessment_path``); ``assessments.workspaces.access`` uses them to scope every lookup.
 """
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -28,6 +29,20 @@ class Role(models.TextChoices):
     CONSULTANT = "consultant", "Consultant"
     CONTRIBUTOR = "contributor", "Contributor"
     VIEWER = "viewer", "Viewer"
+
+
+# Higher ranks can do more; nobody invites, or sees invitations for, a role above their own.
+ROLE_RANK = {Role.VIEWER: 0, Role.CONTRIBUTOR: 1, Role.CONSULTANT: 2, Role.OWNER: 3}
+
+
+def roles_up_to(role: str) -> list[str]:
+    """``role`` and the roles below it."""
+    return [other for other, rank in ROLE_RANK.items() if rank <= ROLE_RANK.get(role, -1)]
+
+
+def normalise_email(email: str) -> str:
+    """How addresses are compared: accounts and invitations store them this way."""
+    return (email or "").strip().lower()
 
 
 class Workspace(models.Model):
@@ -90,7 +105,14 @@ class Membership(models.Model):
 
 
 def new_invitation_token() -> str:
+    """The secret in an invitation link: shown once when created, stored only as its hash."""
     return secrets.token_urlsafe(32)
+
+
+def invitation_token_hash(token: str) -> str:
+    """The token is 256 random bits, so a plain SHA-256 is enough to make the stored value
+    useless to someone who reads the table."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def default_invitation_expiry():
@@ -98,7 +120,11 @@ def default_invitation_expiry():
 
 
 class Invitation(models.Model):
-    """A single-use link that adds whoever accepts it to a workspace with a role."""
+    """A single-use link that adds the person it names (by e-mail address) to a workspace.
+
+    Only the SHA-256 of the link's token is stored: the link itself is shown once, to the
+    person who creates it, and e-mailed to the invited address.
+    """
 
     workspace_path = "workspace"
     client_path = None
@@ -120,8 +146,10 @@ class Invitation(models.Model):
     areas = models.JSONField(
         default=list, blank=True, help_text="Area ids assigned on acceptance (with assessment)."
     )
-    email = models.EmailField(blank=True)
-    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    # Only an account with this address may accept (empty on invitations made before
+    # addresses were required: those can no longer be accepted).
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -143,12 +171,14 @@ class Invitation(models.Model):
     def __str__(self):
         return f"Invitation to {self.workspace} as {self.role}"
 
-    def get_absolute_url(self):
-        return reverse("invitation_accept", args=[self.token])
-
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
+
+    def is_for(self, user) -> bool:
+        """Whether ``user``'s address is the invited one (case and spaces aside)."""
+        invited = normalise_email(self.email)
+        return bool(invited) and invited == normalise_email(getattr(user, "email", ""))
 
 
 class Client(models.Model):

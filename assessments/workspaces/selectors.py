@@ -4,7 +4,14 @@ and the systems and assessments shared with client staff."""
 from django.db.models import Count, QuerySet
 
 from assessments.workspaces import access
-from assessments.workspaces.models import Assessment, Invitation, System, Workspace
+from assessments.workspaces.models import (
+    Assessment,
+    Invitation,
+    System,
+    Workspace,
+    invitation_token_hash,
+    roles_up_to,
+)
 
 
 def assessment_for(user, assessment_id: int, action: str = access.VIEW) -> Assessment:
@@ -46,16 +53,18 @@ def members_of(workspace: Workspace) -> QuerySet:
     return workspace.memberships.select_related("user", "client", "assessment")
 
 
-def pending_invitations(workspace: Workspace) -> QuerySet:
-    """Invitations neither accepted nor revoked (expired ones too: they say so on the page)."""
+def pending_invitations(workspace: Workspace, viewer_role: str) -> QuerySet:
+    """Invitations neither accepted nor revoked (expired ones too: they say so on the page),
+    for a role no higher than ``viewer_role``: nobody sees invitations above their own role."""
     return workspace.invitations.select_related("created_by", "client", "assessment").filter(
-        accepted_at__isnull=True, revoked_at__isnull=True
+        accepted_at__isnull=True, revoked_at__isnull=True, role__in=roles_up_to(viewer_role)
     )
 
 
 def invitation_by_token(token: str) -> Invitation | None:
-    """The invitation a link names, with what its page shows; None for an unknown link."""
+    """The invitation a link names, with what its page shows; None for an unknown link.
+    Looked up by the token's hash: the table never holds the token itself."""
     invitations = Invitation.objects.select_related(
         "workspace", "created_by", "client", "assessment"
     )
-    return invitations.filter(token=token).first()
+    return invitations.filter(token_hash=invitation_token_hash(token)).first()

@@ -9,6 +9,11 @@ urlpatterns = [
     # Accounts
     path("accounts/signup/", accounts.signup, name="signup"),
     path(
+        "accounts/signup/confirm/<uidb64>/<token>/",
+        accounts.signup_confirm_view,
+        name="signup_confirm",
+    ),
+    path(
         "accounts/login/",
         auth_views.LoginView.as_view(
             authentication_form=LoginForm, redirect_authenticated_user=True
@@ -26,7 +31,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from assessments.workspaces.models import System
@@ -31,6 +34,13 @@ def test_sign_up_create_a_system_and_see_it_listed(page, tmp_path):
     page.get_by_label("Email").fill("grace@example.com")
     page.get_by_label("Password").fill("lantern-orbit-47-quiet")
     page.get_by_role("button", name="Create account").click()
+
+    # The address is confirmed by the e-mailed link before the account exists for real.
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    (message,) = mail.outbox
+    link = re.search(r"http://[^/\s]+(/accounts/signup/confirm/\S+)", message.body)[1]
+    page.goto(link)
+    page.get_by_role("button", name="Confirm and log in").click()
 
     expect(page.get_by_role("heading", name="Grace's workspace")).to_be_visible()
     expect(page.get_by_text("No systems yet")).to_be_visible()

@@ -2,14 +2,22 @@
 
 Pure: callers pass the question ids and the option levels each question offers, so this
 works for stored bank versions (with custom questions) and for the shipped bank alike.
-Every problem of a file is reported at once.
+Every problem of a file is reported at once. Rows obey the same limits as the answer form
+(``answer_limits``), and a file nested deeper than any answers file could be is refused
+before it is parsed (a few kilobytes of brackets would otherwise exhaust the parser).
 """
 
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from assessments.questionnaire.domain.answer_limits import answer_problems
+
 FORMAT = "scaleready.answers"
+# An answers file is three levels deep (file, answers, a row's links); anything far deeper
+# is not one.
+MAX_NESTING = 20
 FORMAT_VERSION = 1
 LEVEL, NOT_APPLICABLE, UNKNOWN = "level", "na", "unknown"
 STATES = (LEVEL, NOT_APPLICABLE, UNKNOWN)
@@ -40,6 +48,49 @@ class AnswersFileInvalid(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+def nesting_depth(text: str) -> int:
+    """How deeply arrays and objects nest in JSON ``text``, counted without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_answers_json(raw: bytes) -> Any:
+    """The JSON document in ``raw``; ``AnswersFileInvalid`` names what is wrong with it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AnswersFileInvalid(
+            ["this file is not valid JSON (it is not UTF-8 text; export it again)"]
+        ) from None
+    if nesting_depth(text) > MAX_NESTING:
+        raise AnswersFileInvalid(
+            [
+                f"the file nests lists or objects more than {MAX_NESTING} levels deep, so it is "
+                f"not an answers file ({EXPORT_HINT})"
+            ]
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnswersFileInvalid([f"this file is not valid JSON ({exc})"]) from None
 
 
 def parse_answers_file(
@@ -125,12 +176,14 @@ def row_problem(row: dict, levels: list[int]) -> str | None:
         return f"level must be one of {levels} for this question, got {level!r}"
     if state != LEVEL and level is not None:
         return f"level must be null when state is {state!r}, got {level!r}"
-    texts = (row.get("na_reason", ""), row.get("notes", ""), row.get("consultant_notes", ""))
-    if not all(isinstance(text, str) for text in texts):
-        return "na_reason, notes and consultant_notes must be text"
-    if state == NOT_APPLICABLE and not texts[0].strip():
+    problems = answer_problems(
+        na_reason=row.get("na_reason", ""),
+        notes=row.get("notes", ""),
+        evidence_links=row.get("evidence_links", []),
+        consultant_notes=row.get("consultant_notes", ""),
+    )
+    if problems:
+        return "; ".join(problems)
+    if state == NOT_APPLICABLE and not row.get("na_reason", "").strip():
         return "a 'not applicable' answer needs na_reason"
-    links = row.get("evidence_links", [])
-    if not isinstance(links, list) or not all(isinstance(link, str) for link in links):
-        return "evidence_links must be a list of URLs"
     return None

@@ -1,4 +1,8 @@
-"""The members page: roles, removals, invitation links and accepting them."""
+"""The members page: roles, removals, invitation links and accepting them.
+
+An invitation link is shown once, in the message after it is made (and e-mailed to the
+invited address); the members page lists pending invitations without their links.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +30,8 @@ from assessments.workspaces.selectors import (
     pending_invitations,
 )
 from assessments.workspaces.services import (
+    InvitationForSomeoneElse,
+    InvitationNotAllowed,
     InvitationUnusable,
     LastOwnerError,
     LimitedRoleError,
@@ -52,18 +58,27 @@ def members(request, workspace_id):
         if not can_invite:
             raise PermissionDenied("Only owners and consultants can invite people.")
         if form.is_valid():
-            invitation = invitation_create(
-                workspace=workspace, created_by=request.user, **form.cleaned_data
+            try:
+                invitation, token = invitation_create(
+                    workspace=workspace,
+                    created_by=request.user,
+                    inviter_role=workspace.member_role,
+                    **form.cleaned_data,
+                )
+            except InvitationNotAllowed as exc:
+                raise PermissionDenied(str(exc)) from None
+            link = request.build_absolute_uri(reverse("invitation_accept", args=[token]))
+            send_invitation_email(request, invitation, link)
+            messages.success(
+                request,
+                f"Invitation for {invitation.email} created and e-mailed. The link works only "
+                f"for an account with that address, and is shown only now: {link}",
             )
-            link = request.build_absolute_uri(invitation.get_absolute_url())
-            if invitation.email:
-                send_invitation_email(request, invitation, link)
-            messages.success(request, f"Invitation created. Share this link: {link}")
             return redirect("members", workspace.pk)
     context = {
         "workspace": workspace,
         "memberships": members_of(workspace),
-        "invitations": pending_invitations(workspace),
+        "invitations": pending_invitations(workspace, workspace.member_role),
         "form": form,
         "can_manage": can_manage,
         "can_invite": can_invite,
@@ -149,14 +164,22 @@ def invitation_accept_view(request, token):
             status=404,
         )
     problem = invitation_problem(invitation)
-    context = {"invitation": invitation, "problem": problem}
+    context = {"invitation": invitation, "problem": problem, "link": request.path}
     if problem:
         return render(request, "workspaces/invitation.html", context, status=410)
+    signed_in = request.user.is_authenticated
+    if signed_in and not invitation.is_for(request.user):
+        # Said before anyone clicks: whom the link is for, and how to become that person.
+        context["someone_else"] = True
+        return render(request, "workspaces/invitation.html", context, status=403)
     if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('login')}?next={invitation.get_absolute_url()}")
+        if not signed_in:
+            return redirect(f"{reverse('login')}?next={request.path}")
         try:
             membership = invitation_accept(token=token, user=request.user)
+        except InvitationForSomeoneElse:
+            context["someone_else"] = True
+            return render(request, "workspaces/invitation.html", context, status=403)
         except InvitationUnusable as exc:
             context["problem"] = str(exc)
             return render(request, "workspaces/invitation.html", context, status=410)

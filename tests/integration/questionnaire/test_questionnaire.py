@@ -253,13 +253,21 @@ def test_area_page_query_count_does_not_grow_with_answers(
         client.get(url)
 
 
-def test_a_save_takes_at_most_six_queries(assessment, owner, login, django_assert_num_queries):
+def test_a_save_takes_six_queries_in_one_transaction(
+    assessment, owner, login, django_assert_num_queries
+):
     client = login(owner.user)
     question = first_question(assessment)
-    # session, user, assessment, question with the answer it replaces, update, audit event
+    # session, user, assessment, question with the answer it replaces, then the update and
+    # its audit event between the two statements that make them one transaction (in the test
+    # transaction they are SAVEPOINT and RELEASE; in production BEGIN and COMMIT)
     save(client, assessment, question)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8) as captured:
         assert save(client, assessment, question, choice="3", base_version=1).status_code == 200
+    statements = [query["sql"].split()[0] for query in captured.captured_queries]
+    assert statements[4] == "SAVEPOINT"
+    assert statements[5:7] == ["UPDATE", "INSERT"]
+    assert statements[7] == "RELEASE"
     event = AuditEvent.objects.filter(subject=question.key).order_by("-pk").first()
     assert event.before["level"] == 2
     assert event.after["level"] == 3

@@ -5,6 +5,8 @@ workspace and must answer 404; anonymous visitors are sent to log in. A URL with
 parameter this file does not know fails the sweep until a fixture object is added here.
 """
 
+import re
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -90,8 +92,7 @@ def fill(route: str, entry: URLPattern, objects: dict) -> str:
     )
     path = route
     for name in entry.pattern.converters:
-        for converter in ("int", "str", "slug"):
-            path = path.replace(f"<{converter}:{name}>", str(objects[name]))
+        path = re.sub(rf"<(\w+:)?{name}>", str(objects[name]), path)
     return "/" + path
 
 

@@ -11,31 +11,63 @@ pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "lantern-orbit-47-quiet"
 
 
-def test_signup_creates_a_personal_workspace_owned_by_the_new_user(client):
+def same_page(response, address: str) -> str:
+    """The page with the address typed and the per-response CSRF mask taken out."""
+    page = response.content.decode().replace(address, "ADDRESS")
+    return re.sub(r'"X-CSRFToken": "[^"]+"', "", page)
+
+
+def confirmation_link(message) -> str:
+    return re.search(r"http://testserver(/accounts/signup/confirm/\S+)", message.body)[1]
+
+
+def test_signup_confirmed_by_email_creates_a_personal_workspace(client):
     response = client.post(
         "/accounts/signup/", {"name": "Ada", "email": "Ada@Example.com", "password": GOOD_PASSWORD}
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Check your e-mail" in response.content.decode()
     user = get_user_model().objects.get(email="ada@example.com")
+    assert not user.is_active  # nobody logs in as an address they have not shown they own
+    assert not Membership.objects.filter(user=user).exists()
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.com"]
+    link = confirmation_link(message)
+
+    assert "Confirm and log in" in client.get(link).content.decode()
+    user.refresh_from_db()
+    assert not user.is_active  # opening the link (a mail scanner) confirms nothing
+    confirmed = client.post(link)
+    assert confirmed.status_code == 302
+    user.refresh_from_db()
+    assert user.is_active
     membership = Membership.objects.get(user=user)
     assert membership.role == Role.OWNER
     assert membership.workspace.is_personal
     assert membership.workspace.name == "Ada's workspace"
-    landing = client.get(response.url, follow=True)
+    landing = client.get(confirmed.url, follow=True)
     assert landing.request["PATH_INFO"] == f"/w/{membership.workspace.pk}/"
     assert "No systems yet" in landing.content.decode()
+    assert client.post(link).status_code == 404  # used once
 
 
-def test_signup_with_a_taken_email_keeps_what_was_typed(client):
-    UserFactory(email="taken@example.com")
-    response = client.post(
+def test_signup_with_a_taken_email_answers_like_a_new_one_and_tells_the_owner(client):
+    owner = UserFactory(email="taken@example.com")
+    taken = client.post(
         "/accounts/signup/", {"name": "Bo", "email": "taken@example.com", "password": GOOD_PASSWORD}
     )
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "already exists" in page
-    assert 'value="taken@example.com"' in page
-    assert 'value="Bo"' in page
+    new = client.post(
+        "/accounts/signup/", {"name": "Bo", "email": "fresh@example.com", "password": GOOD_PASSWORD}
+    )
+    assert taken.status_code == new.status_code == 200
+    assert same_page(taken, "taken@example.com") == same_page(new, "fresh@example.com")
+    to_owner, to_new = mail.outbox
+    assert to_owner.to == ["taken@example.com"]
+    assert "already has an account" in to_owner.body
+    assert "/accounts/signup/confirm/" not in to_owner.body
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)  # nothing about the account changed
+    assert "/accounts/signup/confirm/" in to_new.body
 
 
 def test_signup_refuses_a_weak_password_with_the_reason(client):

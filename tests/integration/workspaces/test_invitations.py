@@ -1,28 +1,48 @@
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.utils import timezone
 
-from assessments.workspaces.models import Membership, Role
+from assessments.workspaces.models import Membership, Role, invitation_token_hash
 from tests.factories import InvitationFactory, UserFactory
+
+JOINER = "joiner@example.com"
 
 
 @pytest.fixture
 def invitation(owner):
-    return InvitationFactory(workspace=owner.workspace, role=Role.CONSULTANT, created_by=owner.user)
+    return InvitationFactory(
+        workspace=owner.workspace, role=Role.CONSULTANT, created_by=owner.user, email=JOINER
+    )
 
 
-def test_owner_creates_an_invitation_link_and_sees_it(owner, login):
+def test_owner_creates_an_invitation_link_and_sees_it_once(owner, login):
     client = login(owner.user)
     response = client.post(
         f"/w/{owner.workspace.pk}/members/",
-        {"email": "new@example.com", "role": "viewer"},
+        {"email": "New@Example.com", "role": "viewer"},
         follow=True,
     )
     invitation = owner.workspace.invitations.get()
-    assert invitation.role == Role.VIEWER
-    assert f"/invite/{invitation.token}/" in response.content.decode()
+    assert (invitation.role, invitation.email) == (Role.VIEWER, "new@example.com")
+    token = re.search(r"/invite/([\w-]+)/", response.content.decode())[1]
+    assert invitation.token_hash == invitation_token_hash(token) != token
+    # The link is e-mailed to the address and never shown again.
+    assert mail.outbox[0].to == ["new@example.com"]
+    assert f"/invite/{token}/" in mail.outbox[0].body
+    again = client.get(f"/w/{owner.workspace.pk}/members/").content.decode()
+    assert token not in again
+    assert "new@example.com" in again
+
+
+def test_an_invitation_needs_an_address(owner, login):
+    response = login(owner.user).post(f"/w/{owner.workspace.pk}/members/", {"role": "viewer"})
+    assert response.status_code == 200
+    assert "works only for an account with that address" in response.content.decode()
+    assert owner.workspace.invitations.count() == 0
 
 
 def test_invitation_form_errors_keep_the_input(owner, login):
@@ -38,29 +58,61 @@ def test_invitation_form_errors_keep_the_input(owner, login):
     assert owner.workspace.invitations.count() == 0
 
 
-def test_accepting_adds_the_member_with_the_role_and_works_once(invitation, login):
-    joiner = UserFactory()
+def test_accepting_adds_the_member_with_the_role_and_works_once(invitation, owner, login):
+    joiner = UserFactory(email=JOINER)
     response = login(joiner).post(f"/invite/{invitation.token}/")
     assert response.status_code == 302
     assert (
         Membership.objects.get(user=joiner, workspace=invitation.workspace).role == Role.CONSULTANT
     )
 
-    second = UserFactory()
-    again = login(second).post(f"/invite/{invitation.token}/")
+    Membership.objects.filter(user=joiner).delete()  # removed: the old link does not let them back
+    again = login(joiner).post(f"/invite/{invitation.token}/")
     assert again.status_code == 410
     assert "already been used" in again.content.decode()
-    assert not Membership.objects.filter(user=second).exists()
+    assert not Membership.objects.filter(user=joiner).exists()
+
+
+def test_another_account_is_told_whom_the_invitation_is_for(invitation, login):
+    other = UserFactory(email="someone.else@example.com")
+    client = login(other)
+    page = client.get(f"/invite/{invitation.token}/")
+    assert page.status_code == 403
+    text = page.content.decode()
+    assert f"is for <strong>{JOINER}</strong>" in text
+    assert "someone.else@example.com" in text
+    assert "Accept and join" not in text
+    refused = client.post(f"/invite/{invitation.token}/")
+    assert refused.status_code == 403
+    assert not Membership.objects.filter(user=other).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_the_address_matches_whatever_its_case(owner, login):
+    invitation = InvitationFactory(workspace=owner.workspace, email="Mixed.Case@Example.COM")
+    joiner = UserFactory(email="mixed.case@example.com")
+    assert login(joiner).post(f"/invite/{invitation.token}/").status_code == 302
+    assert Membership.objects.filter(user=joiner, workspace=owner.workspace).exists()
+
+
+def test_an_old_invitation_without_an_address_cannot_be_accepted(owner, login):
+    invitation = InvitationFactory(workspace=owner.workspace, email="")
+    joiner = UserFactory()
+    response = login(joiner).post(f"/invite/{invitation.token}/")
+    assert response.status_code == 410
+    assert "names no e-mail address" in response.content.decode()
+    assert not Membership.objects.filter(user=joiner).exists()
 
 
 def test_anonymous_visitor_is_asked_to_log_in_or_sign_up_and_comes_back(invitation, client):
     page = client.get(f"/invite/{invitation.token}/").content.decode()
-    assert "Log in or create an account to accept" in page
+    assert f"Log in or create an account as {JOINER} to accept" in page
     assert f"next=/invite/{invitation.token}/" in page.replace("%2F", "/")
 
 
 def test_expired_invitation_gives_a_clear_message(invitation, login):
-    joiner = UserFactory()
+    joiner = UserFactory(email=JOINER)
     with time_machine.travel(timezone.now() + timedelta(days=8)):
         response = login(joiner).post(f"/invite/{invitation.token}/")
     assert response.status_code == 410
@@ -70,7 +122,7 @@ def test_expired_invitation_gives_a_clear_message(invitation, login):
 
 def test_revoked_invitation_gives_a_clear_message(invitation, owner, login):
     login(owner.user).post(f"/invitations/{invitation.pk}/revoke/")
-    joiner = UserFactory()
+    joiner = UserFactory(email=JOINER)
     response = login(joiner).get(f"/invite/{invitation.token}/")
     assert response.status_code == 410
     assert "revoked" in response.content.decode()

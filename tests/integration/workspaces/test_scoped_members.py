@@ -1,5 +1,6 @@
 """Client staff: members limited to one assessment or one client, invited with their areas."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -14,6 +15,7 @@ from tests.factories import (
     AreaAssignmentFactory,
     AssessmentFactory,
     ClientFactory,
+    InvitationFactory,
     MembershipFactory,
     SystemFactory,
     UserFactory,
@@ -55,7 +57,14 @@ def areas_of(assessment):
 
 
 def invite(http, workspace, **data):
+    data.setdefault("email", f"invitee-{Invitation.objects.count()}@acme.example")
     return http.post(f"/w/{workspace.pk}/members/", {"role": "contributor", **data})
+
+
+def link_shown_once(http, response) -> str:
+    """The invitation link in the message after creating it (the only place it appears)."""
+    page = http.get(response.url).content.decode()
+    return re.search(r"http://testserver(/invite/[\w-]+/)", page)[1]
 
 
 def answer_post(client, assessment, question):
@@ -70,14 +79,16 @@ def test_consultant_invites_a_contributor_to_one_assessment_who_answers_only_the
 ):
     assessment = engagement["assessment"]
     mine, not_mine = areas_of(assessment)[:2]
+    inviter = login(consultant.user)
     response = invite(
-        login(consultant.user),
+        inviter,
         consultant.workspace,
         email="cto@acme.example",
         assessment=assessment.pk,
         areas=[mine],
     )
     assert response.status_code == 302
+    link = link_shown_once(inviter, response)
     invitation = Invitation.objects.get(workspace=consultant.workspace)
     assert (invitation.assessment, invitation.client, invitation.areas) == (
         assessment,
@@ -87,7 +98,7 @@ def test_consultant_invites_a_contributor_to_one_assessment_who_answers_only_the
 
     cto = UserFactory(email="cto@acme.example")
     client = login(cto)
-    accepted = client.post(f"/invite/{invitation.token}/")
+    accepted = client.post(link)
     assert accepted.url == f"/assessments/{assessment.pk}/"
     membership = Membership.objects.get(user=cto)
     assert (membership.role, membership.assessment, membership.client) == (
@@ -256,8 +267,11 @@ def test_a_limited_member_cannot_be_promoted_to_consultant(owner, login):
 
 
 def test_someone_already_in_the_workspace_keeps_their_membership(consultant, engagement, login):
-    invitation = Invitation.objects.create(
-        workspace=consultant.workspace, role=Role.VIEWER, assessment=engagement["assessment"]
+    invitation = InvitationFactory(
+        workspace=consultant.workspace,
+        role=Role.VIEWER,
+        assessment=engagement["assessment"],
+        email=consultant.user.email,
     )
     response = login(consultant.user).post(f"/invite/{invitation.token}/")
     assert response.status_code == 410
@@ -387,8 +401,8 @@ def test_members_page_query_count_does_not_grow_with_scoped_members(owner, login
             )
             MembershipFactory(workspace=owner.workspace, role=Role.VIEWER, client=acme)
             MembershipFactory(workspace=owner.workspace, role=Role.VIEWER, assessment=assessment)
-            Invitation.objects.create(workspace=owner.workspace, client=acme)
-            Invitation.objects.create(workspace=owner.workspace, assessment=assessment)
+            InvitationFactory(workspace=owner.workspace, client=acme)
+            InvitationFactory(workspace=owner.workspace, assessment=assessment)
 
     add(1)
     few = queries_to_get(client, url)
