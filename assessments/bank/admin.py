@@ -31,32 +31,54 @@ class BankVersionAdmin(ReadOnlyAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(ReadOnlyAdmin):
-    list_display = ["key", "area", "weight", "critical", "bank_version"]
-    list_filter = ["bank_version", "area", "critical", "weight"]
+    list_display = ["key", "topic", "area", "weight", "critical_from", "bank_version"]
+    list_filter = ["bank_version", "area", "critical_from", "weight"]
     list_select_related = ["bank_version"]
-    search_fields = ["key", "text"]
+    search_fields = ["key", "topic", "text"]
     fields = [
         "bank_version",
         "key",
         "area",
+        "topic",
         "text",
         "help",
         "weight",
-        "critical",
+        "critical_band",
         "checks_list",
+        "evidence_caps",
         "required_levels",
+        "find_out_steps",
         "options_table",
         "recommendation_titles",
     ]
     readonly_fields = fields
 
+    @admin.display(description="Critical")
+    def critical_band(self, obj):
+        if not obj.critical_from:
+            return "Never"
+        return f"From the band “{BAND_TITLES[obj.critical_from]}” up"
+
     @admin.display(description="Checks")
     def checks_list(self, obj):
         return ", ".join(obj.checks) or "—"
 
+    @admin.display(description="Evidence caps")
+    def evidence_caps(self, obj):
+        rules = [
+            f"{check} {status} → at most level {level}"
+            for check, caps in obj.check_caps.items()
+            for status, level in caps.items()
+        ]
+        return "; ".join(rules) or "—"
+
     @admin.display(description="Required level per band")
     def required_levels(self, obj):
         return " · ".join(f"{BAND_TITLES[band]}: {level}" for band, level in obj.required.items())
+
+    @admin.display(description="How to find out")
+    def find_out_steps(self, obj):
+        return format_html_join("", "<p>{}</p>", ((step,) for step in obj.find_out)) or "—"
 
     @admin.display(description="Options")
     def options_table(self, obj):
@@ -70,9 +92,16 @@ class QuestionAdmin(ReadOnlyAdmin):
     def recommendation_titles(self, obj):
         return format_html_join(
             "",
-            "<p>{} (levels {}; effort {}, impact {}, phase {})</p>",
+            "<p>{}{} (levels {}; effort {}, impact {}, phase {})</p>",
             (
-                (r["title"], r["levels"], r["effort"], r["impact"], r["phase"])
+                (
+                    r["title"],
+                    " — foundation" if r.get("foundation") else "",
+                    r["levels"],
+                    r["effort"],
+                    r["impact"],
+                    r["phase"],
+                )
                 for r in obj.recommendations
             ),
         )

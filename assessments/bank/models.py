@@ -5,6 +5,7 @@ questions are rows here too, scored like the rest.
 
 from django.db import models
 
+from assessments.bank.domain.bank import BAND_TITLES, BANDS, critical_at
 from assessments.bank.domain.bank import Option as BankOption
 from assessments.bank.domain.bank import Question as BankQuestion
 from assessments.bank.domain.bank import Recommendation as BankRecommendation
@@ -58,12 +59,26 @@ class Question(models.Model):
     key = models.CharField(max_length=100, help_text="The stable id, e.g. database.backups.")
     area = models.CharField(max_length=40)
     position = models.PositiveIntegerField()
+    topic = models.CharField(
+        max_length=60, blank=True, help_text="The practice in a few words, as findings name it."
+    )
     text = models.TextField()
     help = models.TextField()
     weight = models.PositiveSmallIntegerField()
-    critical = models.BooleanField(default=False)
+    critical_from = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[(band, title) for band, title in BAND_TITLES.items()],
+        help_text="The smallest target band at which a gap caps the verdict; blank: never.",
+    )
     checks = models.JSONField(default=list)
+    check_caps = models.JSONField(
+        default=dict, blank=True, help_text="Check id -> status -> highest level it allows."
+    )
     required = models.JSONField(help_text="Required maturity level per target band.")
+    find_out = models.JSONField(
+        default=list, blank=True, help_text="Steps that establish the true answer."
+    )
     options = models.JSONField(help_text="Options: level, label, description.")
     recommendations = models.JSONField(default=list)
 
@@ -93,6 +108,19 @@ class Question(models.Model):
         """An HTML id (and CSS selector) for this question's card; keys contain dots."""
         return "q-" + self.key.replace(".", "--")
 
+    @property
+    def critical(self) -> bool:
+        """Critical at some target band (see ``is_critical_at``)."""
+        return bool(self.critical_from)
+
+    @critical.setter
+    def critical(self, value: bool) -> None:
+        """The boolean form rows were created with before bands: True means every band."""
+        self.critical_from = BANDS[0] if value else ""
+
+    def is_critical_at(self, band: str) -> bool:
+        return critical_at(self.critical_from or None, band)
+
     def option_levels(self) -> set[int]:
         return {option["level"] for option in self.options}
 
@@ -107,7 +135,6 @@ class Question(models.Model):
             text=self.text,
             help=self.help,
             weight=self.weight,
-            critical=self.critical,
             checks=tuple(self.checks),
             required=dict(self.required),
             options=tuple(BankOption(**option) for option in self.options),
@@ -122,4 +149,8 @@ class Question(models.Model):
                 )
                 for rec in self.recommendations
             ),
+            topic=self.topic,
+            find_out=tuple(self.find_out),
+            critical_from=self.critical_from or None,
+            check_caps={check: dict(caps) for check, caps in self.check_caps.items()},
         )

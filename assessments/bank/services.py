@@ -20,12 +20,15 @@ def question_fields(question) -> dict:
     return {
         "key": data.pop("id"),
         "area": data["area"],
+        "topic": data["topic"],
         "text": data["text"],
         "help": data["help"],
         "weight": data["weight"],
-        "critical": data["critical"],
+        "critical_from": data["critical_from"] or "",
         "checks": list(data["checks"]),
+        "check_caps": data["check_caps"],
         "required": data["required"],
+        "find_out": list(data["find_out"]),
         "options": data["options"],
         "recommendations": data["recommendations"],
     }

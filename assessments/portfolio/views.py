@@ -62,8 +62,11 @@ def dashboard(request, workspace_id):
         "latest": table_rows(latest, LONG_ROWS),
         "distribution": table_rows(board.distribution.drop(columns=["Area ID"])),
         "weakest": table_rows(board.weakest_areas.drop(columns=["Area ID"], errors="ignore")),
-        "gaps": table_rows(board.gaps, TOP_ROWS),
-        "recommendations": table_rows(board.recommendations, TOP_ROWS),
+        # Ids stay in the exports (machine columns); people read the questions in words.
+        "gaps": table_rows(board.gaps.drop(columns=["Question ID"], errors="ignore"), TOP_ROWS),
+        "recommendations": table_rows(
+            board.recommendations.drop(columns=["Recommendation ID"], errors="ignore"), TOP_ROWS
+        ),
         "trend": table_rows(board.trend),
         "trend_by_client": table_rows(board.trend_by_client, LONG_ROWS),
     }

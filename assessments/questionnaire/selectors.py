@@ -221,12 +221,51 @@ def answers_export(assessment: Assessment, *, consultant_notes: bool = False) ->
 
 
 def bank_upgrade_diff(assessment: Assessment, target: BankVersion) -> BankDiff:
+    return diff_questions(*_bank_questions(assessment, target))
+
+
+def _bank_questions(assessment: Assessment, target: BankVersion) -> tuple[dict, dict]:
     old = {
         q.key: q.as_bank_question()
         for q in Question.objects.filter(bank_version=assessment.bank_version_id)
     }
     new = {q.key: q.as_bank_question() for q in Question.objects.filter(bank_version=target)}
-    return diff_questions(old, new)
+    return old, new
+
+
+# What changed about a question, in words (``BankDiff`` names the fields).
+CHANGED_FIELD_WORDS = {
+    "text": "wording",
+    "area": "area",
+    "weight": "weight",
+    "critical_from": "when it is critical",
+    "required": "required levels",
+    "options": "answer options",
+    "checks": "linked probe checks",
+    "check_caps": "what the probes may contradict",
+}
+
+
+def upgrade_preview(assessment: Assessment, target: BankVersion) -> dict:
+    """What moving to ``target`` changes, in words: questions added, changed (and how) and
+    removed, and the answers that would be dropped."""
+    old, new = _bank_questions(assessment, target)
+    diff = diff_questions(old, new)
+    text = {**{k: q.text for k, q in old.items()}, **{k: q.text for k, q in new.items()}}
+    return {
+        "diff": diff,
+        "added": [text[key] for key in diff.added],
+        "changed": [
+            {
+                "text": text[change.question_id],
+                "what": ", ".join(CHANGED_FIELD_WORDS.get(f, f) for f in change.fields),
+                "dropped_levels": change.dropped_levels,
+            }
+            for change in diff.changed
+        ],
+        "removed": [text[key] for key in diff.removed],
+        "lost_answers": [text[key] for key in answers_lost_in_upgrade(assessment, diff)],
+    }
 
 
 def carried_count(assessment) -> int:

@@ -28,6 +28,7 @@ EXPORTS = (
     ("roadmap.md", "Roadmap (Markdown)"),
 )
 SHEETS = {"answers": "Answers", "findings": "Findings", "roadmap": "Roadmap"}
+KIND_LABELS = {"fix": "Fix", "find_out": "Find out", "custom": "Custom"}
 
 
 def answers_frame(assessment: Assessment, results: Results) -> pd.DataFrame:
@@ -90,13 +91,14 @@ def roadmap_frame(edited: EditedRoadmap) -> pd.DataFrame:
                     "Phase title": PHASES[phase],
                     "Order": order,
                     "Key": row.key,
+                    "Kind": KIND_LABELS[row.kind],
                     "Title": row.title,
                     "Why": row.why,
                     "Effort": row.effort,
                     "Impact": row.impact,
                     "Severity": row.severity,
                     "Quick win": row.quick_win,
-                    "After": ", ".join(row.depends_on),
+                    "After": "; ".join(row.after),
                     "Owner": entry.owner if entry else "",
                     "Target date": entry.target_date.isoformat()
                     if entry and entry.target_date
@@ -139,6 +141,7 @@ COLUMNS = {
         "Phase title",
         "Order",
         "Key",
+        "Kind",
         "Title",
         "Why",
         "Effort",
@@ -174,6 +177,13 @@ def to_json(assessment: Assessment, results: Results, frames: dict[str, pd.DataF
         "band": results.score.band,
         "overall": results.score.overall,
         "verdict": results.score.verdict,
+        "verdict_label": results.score.verdict_label,
+        "provisional": results.score.provisional,
+        "coverage": results.score.to_dict()["coverage"],
+        "reasons": [
+            {"theme": r.theme, "text": r.text, "question_ids": list(r.question_ids)}
+            for r in results.score.reasons
+        ],
         "generated_at": timezone.now().isoformat(),
         **{name: records(frame) for name, frame in frames.items()},
     }

@@ -27,7 +27,13 @@ from assessments.results.domain.charts import area_chart
 from assessments.results.domain.edited_roadmap import apply_edits
 from assessments.results.domain.methodology import METHODOLOGY
 from assessments.results.domain.results import Results
+from assessments.results.selectors import (
+    contradiction_rows,
+    unknowns_to_find_out,
+    verdict_context,
+)
 from assessments.workspaces.models import Assessment
+from checks.engine.ids import CHECK_TITLES
 from checks.selectors import latest_evidence_run_id
 
 
@@ -149,13 +155,16 @@ def report_context(
         "risks": risks,
         "next_steps": next_steps,
         "headroom": score.headroom,
-        "contradictions": [
-            {"c": c, "question": results.questions[c.question_id]} for c in score.contradictions
-        ],
+        "contradictions": contradiction_rows(results),
         "phases": [
             {"number": n, "title": PHASES[n], "rows": edited.phases.get(n, [])} for n in PHASES
         ],
-        "evidence": sorted(evidence.values(), key=lambda r: (r.check_id, r.target_url)),
+        "evidence": [
+            {"result": result, "title": CHECK_TITLES.get(result.check_id, "A probe check")}
+            for result in sorted(evidence.values(), key=lambda r: (r.check_id, r.target_url))
+        ],
+        "verdict": verdict_context(assessment, results),
+        "to_find_out": unknowns_to_find_out(assessment, results),
         "methodology": METHODOLOGY,
         "glossary": GLOSSARY,
         "milestone": report_milestone(assessment, results),

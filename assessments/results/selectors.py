@@ -5,6 +5,7 @@ so they always reflect the latest answers and probe runs: there is no "recalcula
 """
 
 from django.db.models import Q
+from django.urls import reverse
 
 from assessments.bank.models import Question
 from assessments.results.domain import scoring
@@ -14,7 +15,7 @@ from assessments.results.domain.overrides import (
     apply_overrides,
 )
 from assessments.results.domain.results import Results
-from assessments.results.domain.roadmap import build_roadmap
+from assessments.results.domain.roadmap import build_roadmap, find_out_key, needs_finding_out
 from assessments.results.domain.scoring import (
     AnswerValue,
     CapacityInputs,
@@ -23,6 +24,7 @@ from assessments.results.domain.scoring import (
 )
 from assessments.results.models import FindingReview, RoadmapStatus
 from assessments.workspaces.models import Assessment
+from checks.engine.ids import CHECK_TITLES
 from checks.selectors import latest_burst, latest_evidence
 
 
@@ -92,3 +94,80 @@ def first_steps(assessment, computed_roadmap, count=5):
     )
     items = computed_roadmap.top(count + len(skipped))
     return [item for item in items if item.recommendation_id not in skipped][:count]
+
+
+def item_titles(results: Results) -> dict[str, str]:
+    """Every item the plan can hold, by key: each recommendation of the assessment's questions
+    and each question's find-out step. Names items that left the plan, for people."""
+    titles = {}
+    for question in results.questions.values():
+        titles[find_out_key(question.id)] = f"Find out: {question.topic}"
+        for recommendation in question.recommendations:
+            titles[recommendation.id] = recommendation.title
+    return titles
+
+
+def question_links(assessment: Assessment, results: Results, question_ids) -> list[dict]:
+    """For each question: its practice in words, where it is answered, and its roadmap step."""
+    steps = {}
+    for item in results.roadmap.items:
+        for question_id in item.question_ids:
+            steps.setdefault(question_id, item.recommendation_id)
+    roadmap_url = reverse("roadmap", args=[assessment.pk])
+    links = []
+    for question_id in question_ids:
+        question = results.questions[question_id]
+        area_url = reverse("assessment_area", args=[assessment.pk, question.area])
+        step = steps.get(question_id)
+        links.append(
+            {
+                "topic": question.topic,
+                "text": question.text,
+                "question_url": f"{area_url}#{Question(key=question_id).dom_id}",
+                "step_url": f"{roadmap_url}#item-{step}" if step else "",
+            }
+        )
+    return links
+
+
+def verdict_context(assessment: Assessment, results: Results) -> dict:
+    """The verdict as pages show it: the lead reason, then known critical gaps, what is not
+    known yet and what the verdict rests on, each practice linked to its question and step."""
+    groups = {"critical_gap": [], "unknown": [], "coverage": []}
+    lead, *rest = results.score.reasons
+    for reason in rest:
+        groups.get(reason.theme, groups["coverage"]).append(
+            {"text": reason.text, "links": question_links(assessment, results, reason.question_ids)}
+        )
+    return {
+        "lead": lead.text,
+        "known_gaps": groups["critical_gap"],
+        "unknowns": groups["unknown"],
+        "rests_on": groups["coverage"],
+    }
+
+
+def unknowns_to_find_out(assessment: Assessment, results: Results) -> list[dict]:
+    """What nobody could answer and matters at the target scale, critical first."""
+    wanted = [q for q in results.score.unknowns if needs_finding_out(q)]
+    wanted.sort(key=lambda q: (not q.critical, -q.weight))
+    links = question_links(assessment, results, [q.question_id for q in wanted])
+    return [
+        {**link, "critical": q.critical, "state": q.state}
+        for q, link in zip(wanted, links, strict=True)
+    ]
+
+
+def contradiction_rows(results: Results) -> list[dict]:
+    """Claims the probes disproved, with each observation named by its check's title."""
+    return [
+        {
+            "c": contradiction,
+            "question": results.questions[contradiction.question_id],
+            "observed": [
+                {"result": result, "title": CHECK_TITLES.get(result.check_id, "A probe check")}
+                for result in contradiction.observed
+            ],
+        }
+        for contradiction in results.score.contradictions
+    ]

@@ -17,7 +17,14 @@ from assessments.results.domain.edited_roadmap import apply_edits
 from assessments.results.domain.methodology import METHODOLOGY
 from assessments.results.forms import CustomRoadmapItemForm, FindingReviewForm, RoadmapEntryForm
 from assessments.results.models import RoadmapStatus
-from assessments.results.selectors import first_steps, system_results
+from assessments.results.selectors import (
+    contradiction_rows,
+    first_steps,
+    item_titles,
+    system_results,
+    unknowns_to_find_out,
+    verdict_context,
+)
 from assessments.results.services import (
     RoadmapEditRefused,
     custom_item_create,
@@ -85,9 +92,9 @@ def results_context(assessment, bound_review=None) -> dict:
         "score": score,
         "chart": area_chart(score.areas, results.area_titles),
         "gaps_by_area": gaps_by_area,
-        "contradictions": [
-            {"c": c, "question": results.questions[c.question_id]} for c in score.contradictions
-        ],
+        "verdict": verdict_context(assessment, results),
+        "to_find_out": unknowns_to_find_out(assessment, results),
+        "contradictions": contradiction_rows(results),
         "confidence": {
             name: sum(1 for q in score.questions if q.confidence == name)
             for name in scoring.CONFIDENCES
@@ -133,7 +140,9 @@ def roadmap_context(request, assessment):
     entries = list(assessment.roadmap_entries.all())
     if assessment.roadmap_seen is None:
         roadmap_mark_reviewed(assessment, apply_edits(results.roadmap, entries, None))
-    edited = apply_edits(results.roadmap, entries, assessment.roadmap_seen)
+    edited = apply_edits(
+        results.roadmap, entries, assessment.roadmap_seen, known_titles=item_titles(results)
+    )
     filters = {
         "phase": request.GET.get("phase", ""),
         "severity": request.GET.get("severity", ""),

@@ -4,7 +4,7 @@ the target-scale bands and the roadmap phases. Pure values, no Django.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 BANDS = ("1k", "10k", "100k", "1m", "gt1m")
@@ -27,6 +27,14 @@ PHASES = {
 }
 EFFORTS = ("S", "M", "L")
 MIN_LEVEL, MAX_LEVEL = 0, 4
+# Check statuses a question's own evidence rule (``check_caps``) may name: "error" and
+# "not_applicable" mean the check could not judge, so they are never evidence.
+CAPPED_STATUSES = ("pass", "warn", "fail")
+
+
+def critical_at(critical_from: str | None, band: str) -> bool:
+    """Whether a question critical from `critical_from` (None: never) is critical at `band`."""
+    return critical_from is not None and BANDS.index(band) >= BANDS.index(critical_from)
 
 
 def band_for_users(n: int) -> str:
@@ -74,6 +82,9 @@ class Recommendation:
     impact: int
     phase: int
     depends_on: tuple[str, ...]
+    # A safety basic (restorable backups, alerting a person, HTTPS, secrets out of code,
+    # admin not exposed, CI) that comes before any scaling work when it applies.
+    foundation: bool = False
 
     @property
     def phase_title(self) -> str:
@@ -87,11 +98,23 @@ class Question:
     text: str
     help: str
     weight: int
-    critical: bool
     checks: tuple[str, ...]
     required: dict[str, int] = field(hash=False)
     options: tuple[Option, ...]  # sorted by level
     recommendations: tuple[Recommendation, ...]
+    topic: str = ""  # the practice in a few words, as a finding names it
+    find_out: tuple[str, ...] = ()  # steps that establish the true answer when it is unknown
+    critical_from: str | None = None  # the smallest band where a gap caps the verdict
+    # check id -> status -> highest level that result allows, beyond the global evidence rule
+    check_caps: Mapping[str, Mapping[str, int]] = field(default_factory=dict, hash=False)
+
+    @property
+    def critical(self) -> bool:
+        """Critical at some band; `is_critical_at` says whether at a given one."""
+        return self.critical_from is not None
+
+    def is_critical_at(self, band: str) -> bool:
+        return critical_at(self.critical_from, band)
 
     def required_level(self, band: str) -> int:
         return self.required[band]

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from assessments.bank.domain.bank import Question
 
 # Fields whose change alters what a question asks or how it is scored.
-COMPARED_FIELDS = ("text", "area", "weight", "critical", "required", "options", "checks")
+COMPARED_FIELDS = (
+    "text",
+    "area",
+    "weight",
+    "critical_from",
+    "required",
+    "options",
+    "checks",
+    "check_caps",
+)
 
 
 @dataclass(frozen=True)

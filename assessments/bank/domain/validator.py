@@ -15,6 +15,7 @@ from typing import Any
 
 from assessments.bank.domain.bank import (
     BANDS,
+    CAPPED_STATUSES,
     EFFORTS,
     MAX_LEVEL,
     MIN_LEVEL,
@@ -31,11 +32,22 @@ from checks.engine.ids import CHECK_IDS
 MANIFEST_FILE = "manifest.toml"  # the file that names the version and lists the areas
 _AREA_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _DOTTED_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+TOPIC_LENGTH = (3, 60)  # a finding's name: a few words, never a sentence
+FIND_OUT_STEPS = (2, 4)
 
 
-def parse_bank(manifest: Mapping[str, Any], documents: Mapping[str, Mapping[str, Any]]) -> Bank:
-    """Validate already-parsed TOML documents: `documents` maps file names to area documents."""
-    return build_bank(manifest, documents, Problems(), set())
+def parse_bank(
+    manifest: Mapping[str, Any],
+    documents: Mapping[str, Mapping[str, Any]],
+    *,
+    require_find_out: bool = True,
+) -> Bank:
+    """Validate already-parsed TOML documents: `documents` maps file names to area documents.
+
+    `require_find_out=False` lets critical and weight-3 questions leave `find_out` empty, as a
+    workspace's custom questions may; the shipped bank always requires it.
+    """
+    return build_bank(manifest, documents, Problems(), set(), require_find_out=require_find_out)
 
 
 class Problems:
@@ -68,6 +80,9 @@ _TABLE = _Kind("a table", lambda v: isinstance(v, dict))
 _TABLES = _Kind(
     "an array of tables", lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v)
 )
+_CRITICAL = _Kind(
+    f"true, false or a band id ({', '.join(BANDS)})", lambda v: isinstance(v, bool | str)
+)
 _REQUIRED = object()
 
 _TOML_TYPE_NAMES = {
@@ -89,12 +104,15 @@ _AREA_SCHEMA = {
 }
 _QUESTION_SCHEMA = {
     "id": (_STR, _REQUIRED),
+    "topic": (_STR, _REQUIRED),
     "text": (_STR, _REQUIRED),
     "help": (_STR, _REQUIRED),
     "weight": (_INT, _REQUIRED),
-    "critical": (_BOOL, False),
+    "critical": (_CRITICAL, False),
     "checks": (_STRS, []),
+    "check_caps": (_TABLE, {}),
     "required": (_TABLE, _REQUIRED),
+    "find_out": (_STRS, []),
     "option": (_TABLES, _REQUIRED),
     "recommendation": (_TABLES, []),
 }
@@ -113,6 +131,7 @@ _RECOMMENDATION_SCHEMA = {
     "impact": (_INT, _REQUIRED),
     "phase": (_INT, _REQUIRED),
     "depends_on": (_STRS, []),
+    "foundation": (_BOOL, False),
 }
 
 
@@ -175,6 +194,8 @@ def build_bank(
     documents: Mapping[str, Mapping[str, Any]],
     problems: Problems,
     unreadable: set[str],
+    *,
+    require_find_out: bool = True,
 ) -> Bank:
     version, area_ids = _parse_manifest(manifest, problems)
     for name in sorted(set(documents) - {f"{a}.toml" for a in area_ids}):
@@ -189,7 +210,7 @@ def build_bank(
             problems.add(MANIFEST_FILE, None, "areas", f"lists {area_id!r} but {name} is missing")
             continue
         area, area_questions = _parse_area_document(
-            documents[name], area_id, order, _Where(problems, name)
+            documents[name], area_id, order, _Where(problems, name), require_find_out
         )
         areas.append(area)
         questions.extend(area_questions)
@@ -219,7 +240,7 @@ def _parse_manifest(manifest: Mapping[str, Any], problems: Problems) -> tuple[st
 
 
 def _parse_area_document(
-    document: Mapping[str, Any], area_id: str, order: int, where: _Where
+    document: Mapping[str, Any], area_id: str, order: int, where: _Where, require_find_out: bool
 ) -> tuple[Area, list[Question]]:
     values = _take(document, _DOCUMENT_SCHEMA, where)
     area_where = _Where(where.problems, where.file, prefix="area")
@@ -237,14 +258,14 @@ def _parse_area_document(
     if "question" in values and not values["question"]:
         where.add("question", "the area has no questions")
     questions = [
-        _parse_question(raw, area_id, index, where)
+        _parse_question(raw, area_id, index, where, require_find_out)
         for index, raw in enumerate(values.get("question", []))
     ]
     return area, questions
 
 
 def _parse_question(
-    raw: Mapping[str, Any], area_id: str, index: int, file_where: _Where
+    raw: Mapping[str, Any], area_id: str, index: int, file_where: _Where, require_find_out: bool
 ) -> Question:
     raw_id = raw.get("id")
     label = raw_id if isinstance(raw_id, str) and raw_id else f"#{index + 1} (no id)"
@@ -269,18 +290,120 @@ def _parse_question(
         for index, raw_rec in enumerate(values.get("recommendation", []))
     )
     _check_coverage(required, recommendations, where)
+    weight = _in_range(values, "weight", 1, 3, where)
+    critical_from = _parse_critical(values.get("critical", False), where)
+    find_out = _parse_find_out(values, where)
+    if require_find_out and not find_out and (critical_from is not None or weight == 3):
+        where.add(
+            "find_out",
+            "is required for a question that is critical or has weight 3: write "
+            f"{FIND_OUT_STEPS[0]} to {FIND_OUT_STEPS[1]} steps saying whom to ask or what "
+            "to look at to learn the true answer",
+        )
     return Question(
         id=question_id,
         area=area_id,
         text=_text(values, "text", where),
         help=_text(values, "help", where),
-        weight=_in_range(values, "weight", 1, 3, where),
-        critical=values.get("critical", False),
+        weight=weight,
         checks=tuple(checks),
         required=required,
         options=options,
         recommendations=recommendations,
+        topic=_parse_topic(values, where),
+        find_out=find_out,
+        critical_from=critical_from,
+        check_caps=_parse_check_caps(values.get("check_caps", {}), checks, options, where),
     )
+
+
+def _parse_topic(values: dict[str, Any], where: _Where) -> str:
+    """The practice in a few words, as a finding names it: "Tested database restores"."""
+    if "topic" not in values:
+        return ""
+    topic = values["topic"].strip()
+    low, high = TOPIC_LENGTH
+    if not low <= len(topic) <= high:
+        where.add("topic", f"must be {low} to {high} characters, got {len(topic)}")
+        return topic
+    if topic.endswith("."):
+        where.add("topic", "must not end with a period: it is a name, not a sentence")
+    if not _is_sentence_case(topic):
+        where.add(
+            "topic",
+            "must be in sentence case (a capital first letter, then capitals only for "
+            f"names and acronyms), got {topic!r}",
+        )
+    return topic
+
+
+def _is_sentence_case(topic: str) -> bool:
+    first = topic[0]
+    if first.isalpha() and not first.isupper():
+        return False
+    # Title Case gives itself away when every longer word after the first is capitalised
+    # (acronyms such as CDN or HTTPS excepted).
+    words = [w for w in topic.split()[1:] if len(w) > 3 and w[0].isalpha()]
+    capitalised = [w for w in words if w[0].isupper() and not w.isupper()]
+    return len(words) < 2 or len(capitalised) < len(words)
+
+
+def _parse_find_out(values: dict[str, Any], where: _Where) -> tuple[str, ...]:
+    steps = [step.strip() for step in values.get("find_out", [])]
+    if not steps:
+        return ()
+    low, high = FIND_OUT_STEPS
+    if not low <= len(steps) <= high:
+        where.add("find_out", f"must have {low} to {high} steps, got {len(steps)}")
+    if any(not step for step in steps):
+        where.add("find_out", "a step must not be empty")
+    return tuple(steps)
+
+
+def _parse_critical(value: bool | str, where: _Where) -> str | None:
+    """`true` means critical at every band, a band id from that band up, `false` never."""
+    if value is True:
+        return BANDS[0]
+    if value is False:
+        return None
+    if value not in BANDS:
+        where.add("critical", f"unknown band {value!r} (bands: {', '.join(BANDS)})")
+        return None
+    return value
+
+
+def _parse_check_caps(
+    raw: dict[str, Any], checks: list[str], options: tuple[Option, ...], where: _Where
+) -> dict[str, dict[str, int]]:
+    """This question's own evidence rules: check id -> status -> highest level allowed."""
+    levels = [o.level for o in options if o.level >= 0]
+    low, high = (min(levels), max(levels)) if levels else (MIN_LEVEL, MAX_LEVEL)
+    caps: dict[str, dict[str, int]] = {}
+    for check_id, statuses in raw.items():
+        if check_id not in checks:
+            where.add(
+                "check_caps",
+                f"{check_id!r} is not among this question's checks; list it in checks first",
+            )
+            continue
+        if not isinstance(statuses, dict):
+            where.add(f"check_caps.{check_id}", "must be a table of status = highest level")
+            continue
+        caps[check_id] = {}
+        for status, level in statuses.items():
+            path = f"check_caps.{check_id}.{status}"
+            if status not in CAPPED_STATUSES:
+                where.add(
+                    f"check_caps.{check_id}",
+                    f"unknown status {status!r} (statuses: {', '.join(CAPPED_STATUSES)})",
+                )
+            elif not _is_int(level) or not low <= level <= high:
+                where.add(
+                    path, f"must be one of this question's levels {low}..{high}, got {level!r}"
+                )
+            else:
+                caps[check_id][status] = level
+    return caps
 
 
 def _parse_options(raw_options: list | None, where: _Where) -> tuple[Option, ...]:
@@ -400,6 +523,7 @@ def _parse_recommendation(
         impact=_in_range(values, "impact", 1, 3, where),
         phase=phase,
         depends_on=tuple(values.get("depends_on", [])),
+        foundation=values.get("foundation", False),
     )
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from assessments.results.domain.results import Results
-from assessments.results.domain.scoring import VERDICT_LABELS, VERDICTS
+from assessments.results.domain.scoring import INSUFFICIENT, VERDICT_LABELS, VERDICTS
+from checks.engine.ids import CHECK_TITLES
 
 # Worst first, like the scoring's view of evidence; "error"/"not_applicable" judge nothing.
 CHECK_STATUS_RANK = {"fail": 0, "warn": 1, "pass": 2}
@@ -81,6 +82,11 @@ class CheckChange:
     after: str | None
 
     @property
+    def title(self) -> str:
+        """The check in words, for people."""
+        return CHECK_TITLES.get(self.check_id, "A probe check")
+
+    @property
     def direction(self) -> str:
         """ "better", "worse", or "changed" (a side without a judging status)."""
         before = CHECK_STATUS_RANK.get(self.before or "")
@@ -95,7 +101,7 @@ class Side:
     assessment_id: int
     title: str
     on: datetime
-    overall: float
+    overall: float | None  # maturity of what was known then
     verdict: str
     gaps: int
 
@@ -121,14 +127,21 @@ class Comparison:
     checks_unchanged: int
 
     @property
-    def overall_delta(self) -> float:
+    def overall_delta(self) -> float | None:
+        """Change of the maturity of what is known; None when one side knows nothing yet."""
+        if self.newer.overall is None or self.older.overall is None:
+            return None
         return round(self.newer.overall - self.older.overall, 1)
 
     @property
     def verdict_change(self) -> str:
-        """ "better", "worse" or "same": verdicts are ordered best first."""
+        """ "better", "worse", "same", or "changed" when either side could not be judged."""
+        if self.older.verdict == self.newer.verdict:
+            return "same"
+        if INSUFFICIENT in (self.older.verdict, self.newer.verdict):
+            return "changed"
         before, after = VERDICTS.index(self.older.verdict), VERDICTS.index(self.newer.verdict)
-        return "same" if before == after else "better" if after < before else "worse"
+        return "better" if after < before else "worse"
 
 
 def _side(data: MilestoneInput) -> Side:

@@ -17,14 +17,17 @@ import pandas as pd
 
 from assessments.bank.domain.bank import BANDS
 from assessments.results.domain.scoring import (
+    ABSENT,
+    FAR_SHORT,
     LEVEL,
     NOT_APPLICABLE,
+    ONE_SHORT,
     SCORE_DECIMALS,
     SEVERITIES,
     UNKNOWN,
-    UNKNOWN_LEVEL,
-    capped_verdict,
+    critical_shortfall,
     gap_severity,
+    judge,
     question_credit,
 )
 
@@ -35,39 +38,45 @@ STATE_CODES = {LEVEL: _LEVEL, NOT_APPLICABLE: _NA, UNKNOWN: _UNKNOWN}
 
 
 def question_frame(rows: list) -> pd.DataFrame:
-    """One row per question with its required level for every band; ``bank`` keeps the
-    pure question for recommendations. Rows must be in ``for_assessment`` order."""
-    return pd.DataFrame(
-        [
+    """One row per question with its required level and criticality for every band, and its
+    topic; ``bank`` keeps the pure question for recommendations. Rows (stored questions,
+    read through ``as_bank_question``) must be in ``for_assessment`` order."""
+    records = []
+    for index, row in enumerate(rows):
+        bank = row.as_bank_question()
+        records.append(
             {
                 "question_id": row.pk,
-                "key": row.key,
-                "area": row.area,
-                "text": row.text,
-                "weight": row.weight,
-                "critical": row.critical,
+                "key": bank.id,
+                "area": bank.area,
+                "text": bank.text,
+                "topic": bank.topic,
+                "weight": bank.weight,
+                "critical": bank.critical,
                 "bank_version_id": row.bank_version_id,
                 "custom": row.workspace_id is not None,
                 "order": index,
-                **{f"required_{band}": row.required[band] for band in BANDS},
-                "bank": row.as_bank_question(),
+                **{f"required_{band}": bank.required_level(band) for band in BANDS},
+                **{f"critical_{band}": bank.is_critical_at(band) for band in BANDS},
+                "bank": bank,
             }
-            for index, row in enumerate(rows)
-        ],
-        columns=[
-            "question_id",
-            "key",
-            "area",
-            "text",
-            "weight",
-            "critical",
-            "bank_version_id",
-            "custom",
-            "order",
-            *[f"required_{band}" for band in BANDS],
-            "bank",
-        ],
-    )
+        )
+    columns = [
+        "question_id",
+        "key",
+        "area",
+        "text",
+        "topic",
+        "weight",
+        "critical",
+        "bank_version_id",
+        "custom",
+        "order",
+        *[f"required_{band}" for band in BANDS],
+        *[f"critical_{band}" for band in BANDS],
+        "bank",
+    ]
+    return pd.DataFrame(records, columns=columns)
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ def score_portfolio(
 
     An assessment is scored on its bank version's questions plus the workspace's custom ones
     (``Question.objects.for_assessment`` order); a missing answer is "unanswered" and, like
-    "don't know", counts as ``UNKNOWN_LEVEL``; N/A has neither credit nor weight. Each bank
+    "don't know" and N/A, has neither credit nor weight: unknown is not zero. Each bank
     version's assessments form one assessments x questions matrix. ``answers`` has
     assessment_id, question_id, state (a ``STATE_CODES`` value) and level (0 unless a level).
     """
@@ -103,7 +112,9 @@ def score_portfolio(
         gaps.append(g)
     if not scored:
         return ScoredPortfolio(
-            assessments.assign(overall=[], verdict=[], critical_gaps=[], gaps=[]),
+            assessments.assign(
+                overall=[], verdict=[], provisional=[], coverage=[], critical_gaps=[], gaps=[]
+            ),
             pd.DataFrame(columns=["assessment_id", "area", "score", "gaps"]),
             pd.DataFrame(columns=GAP_CELL_COLUMNS),
         )
@@ -132,22 +143,49 @@ def _score_block(block: pd.DataFrame, questions: pd.DataFrame, answers: pd.DataF
     by_band = questions[[f"required_{band}" for band in BANDS]].to_numpy(dtype=np.int64).T
     required = by_band[band_rows] if len(ids) else np.zeros(shape, dtype=np.int64)
     weight = questions["weight"].to_numpy(dtype=np.int64)
-    critical = questions["critical"].to_numpy(dtype=bool)
+    by_band_critical = questions[[f"critical_{band}" for band in BANDS]].to_numpy(dtype=bool).T
+    critical = by_band_critical[band_rows] if len(ids) else np.zeros(shape, dtype=bool)
     na = state == _NA
-    achieved = np.where(state == _LEVEL, level, UNKNOWN_LEVEL)
+    known = state == _LEVEL
+    achieved = np.where(known, level, 0)
     credit = credits(achieved, required)
-    # N/A adds 0.0 and no weight: x + 0.0 == x, so the running sums below equal
-    # scoring._weighted's left-to-right sum over the scored questions, bit for bit.
-    earned = np.where(na, 0.0, weight * credit)
-    weights = np.where(na, 0, weight)
-    gap = np.where(na, 0, np.maximum(0, required - achieved))
+    # Unknown and N/A add 0.0 and no weight: x + 0.0 == x, so the running sums below equal
+    # scoring._weighted's left-to-right sum over the known questions, bit for bit.
+    earned = np.where(known, weight * credit, 0.0)
+    weights = np.where(known, weight, 0)
+    gap = np.where(known, np.maximum(0, required - achieved), 0)
 
-    overall = _percents(earned, weights)
-    critical_gaps = ((gap > 0) & critical).sum(axis=1)
+    overall = _percents(earned, weights)  # NaN when nothing is known: scoring._overall's None
+    applicable = (~na).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coverage = np.where(applicable > 0, known.sum(axis=1) / applicable, 1.0)
+    shortfall = shortfalls(achieved, gap) * critical
+    critical_unknown = (critical & (required > 0) & ~known & ~na).sum(axis=1)
+    judged = [
+        judge(
+            None if np.isnan(score) else score,
+            share,
+            shortfalls=missing,
+            one_short=short,
+            critical_unknown=unknown,
+        )
+        for score, share, missing, short, unknown in zip(
+            overall.tolist(),
+            coverage.tolist(),
+            np.isin(shortfall, (SHORTFALL_CODES[ABSENT], SHORTFALL_CODES[FAR_SHORT]))
+            .sum(axis=1)
+            .tolist(),
+            (shortfall == SHORTFALL_CODES[ONE_SHORT]).sum(axis=1).tolist(),
+            critical_unknown.tolist(),
+            strict=True,
+        )
+    ]
     scored = block.copy()
-    scored["overall"] = np.where(np.isnan(overall), 100.0, overall)  # scoring._overall
-    scored["verdict"] = verdicts(scored["overall"].to_numpy(), critical_gaps)
-    scored["critical_gaps"] = critical_gaps
+    scored["overall"] = overall
+    scored["verdict"] = [verdict for verdict, _ in judged]
+    scored["provisional"] = [provisional for _, provisional in judged]
+    scored["coverage"] = coverage
+    scored["critical_gaps"] = ((gap > 0) & critical).sum(axis=1)
     scored["gaps"] = (gap > 0).sum(axis=1)
 
     area_frames = []
@@ -174,7 +212,7 @@ def _score_block(block: pd.DataFrame, questions: pd.DataFrame, answers: pd.DataF
             "question_id": questions["question_id"].to_numpy()[gap_cols],
             "achieved": achieved[gap_rows, gap_cols],
             "gap": gap_values,
-            "severity": severity_codes(gap_values, weight[gap_cols], critical[gap_cols]),
+            "severity": severity_codes(gap_values, weight[gap_cols], critical[gap_rows, gap_cols]),
         },
         columns=GAP_CELL_COLUMNS,
     )
@@ -215,13 +253,22 @@ def credits(achieved: np.ndarray, required: np.ndarray) -> np.ndarray:
     return table[achieved, required]
 
 
-def verdicts(overall: np.ndarray, critical_gaps: np.ndarray) -> list[str]:
-    """``scoring.capped_verdict`` of every assessment: the score's verdict, capped by its
-    number of critical gaps."""
-    return [
-        capped_verdict(score, count)
-        for score, count in zip(overall.tolist(), critical_gaps.tolist(), strict=True)
-    ]
+SHORTFALL_CODES = {"": 0, ABSENT: 1, FAR_SHORT: 2, ONE_SHORT: 3}
+
+
+def shortfalls(achieved: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """``scoring.critical_shortfall`` of every cell as a ``SHORTFALL_CODES`` value, looked up
+    in a table of every (achieved, gap) pair."""
+    if achieved.size == 0:
+        return np.zeros(achieved.shape, dtype=np.int64)
+    top = int(max(achieved.max(), gap.max(), 0))
+    table = np.array(
+        [
+            [SHORTFALL_CODES[critical_shortfall(a, g)] for g in range(top + 1)]
+            for a in range(top + 1)
+        ]
+    )
+    return table[achieved, gap]
 
 
 def severity_codes(gap: np.ndarray, weight: np.ndarray, critical: np.ndarray) -> np.ndarray:

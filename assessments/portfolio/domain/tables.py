@@ -140,6 +140,8 @@ def latest_table(
             "Target scale": latest["band"].map(BAND_TITLES).to_numpy(),
             "Overall": latest["overall"].to_numpy(),
             "Verdict": latest["verdict"].map(VERDICT_LABELS).to_numpy(),
+            "Provisional": latest["provisional"].astype(bool).to_numpy(),
+            "Known answers %": (100 * latest["coverage"]).round().astype(int).to_numpy(),
             "Critical gaps": latest["critical_gaps"].to_numpy(),
             "Gaps": latest["gaps"].to_numpy(),
         }
@@ -369,15 +371,21 @@ def system_trends(board: Portfolio) -> dict[int, dict]:
     trends = {}
     for row in latest.itertuples(index=False):
         previous = None if pd.isna(row.previous) else float(row.previous)
-        delta = None if previous is None else round(row.overall - previous, SCORE_DECIMALS)
+        overall = None if pd.isna(row.overall) else float(row.overall)
+        delta = (
+            None
+            if previous is None or overall is None
+            else round(overall - previous, SCORE_DECIMALS)
+        )
         trends[int(row.system_id)] = {
             "assessment_id": int(row.assessment_id),
             "title": row.title,
             "status": row.status,
             "created_at": row.created_at,
-            "overall": float(row.overall),
+            "overall": overall,
             "verdict": row.verdict,
             "verdict_label": VERDICT_LABELS[row.verdict],
+            "provisional": bool(row.provisional),
             "previous": previous,
             "delta": delta,
             "direction": ""

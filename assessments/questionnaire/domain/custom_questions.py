@@ -32,12 +32,14 @@ def custom_question_document(area: str, fields: dict) -> dict:
     required = {band: fields["required"][band] for band in BANDS}
     question = {
         "id": key,
+        "topic": fields["topic"],
         "text": fields["text"],
         "help": fields["help"],
         "weight": fields["weight"],
-        "critical": fields["critical"],
+        "critical": fields["critical_from"] or False,  # a band id, or never
         "checks": [],
         "required": required,
+        "find_out": fields["find_out"],
         "option": options,
     }
     gap_levels = list(range(max(required.values())))
@@ -58,7 +60,11 @@ def custom_question_document(area: str, fields: dict) -> dict:
 
 
 def validate_custom_question(area: str, document: dict):
-    """Run one question through the bank validator; return the parsed bank Question."""
+    """Run one question through the bank validator; return the parsed bank Question.
+
+    Unlike a shipped question, a custom one may leave "how to find out" empty even when it is
+    critical or weighs 3: a workspace adds questions for its own context and may not know yet.
+    """
     shipped = load_bank().area(area)
     manifest = {"version": "custom", "areas": [area]}
     area_document = {
@@ -66,7 +72,7 @@ def validate_custom_question(area: str, document: dict):
         "question": [document],
     }
     try:
-        bank = parse_bank(manifest, {f"{area}.toml": area_document})
+        bank = parse_bank(manifest, {f"{area}.toml": area_document}, require_find_out=False)
     except BankError as exc:
         # "<file>: question <id>: <field>: <message>" → "<field>: <message>"
         raise CustomQuestionInvalid([line.split(": ", 2)[-1] for line in exc.problems]) from None

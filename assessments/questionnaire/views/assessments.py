@@ -18,13 +18,12 @@ from assessments.bank.selectors import latest_bank_version
 from assessments.questionnaire.forms import AnswersImportForm
 from assessments.questionnaire.selectors import (
     answers_export,
-    answers_lost_in_upgrade,
     area_progress,
     assignable_members,
-    bank_upgrade_diff,
     carried_count,
     contributor_progress,
     first_unanswered,
+    upgrade_preview,
 )
 from assessments.questionnaire.services import (
     AnswersImportError,
@@ -171,13 +170,11 @@ def assessment_upgrade_view(request, assessment_id):
         assessment_upgrade(assessment, target, request.user)
         messages.success(request, f"Moved to question bank {target.version}.")
         return redirect(assessment)
-    diff = bank_upgrade_diff(assessment, target)
     context = {
         "assessment": assessment,
         "system": assessment.system,
         "workspace": assessment.system.workspace,
         "target": target,
-        "diff": diff,
-        "lost_answers": answers_lost_in_upgrade(assessment, diff),
+        **upgrade_preview(assessment, target),
     }
     return render(request, "questionnaire/assessment_upgrade.html", context)

@@ -37,7 +37,8 @@ def bar_width(score: float | None) -> int:
 
 
 def area_chart(areas: Iterable, titles: Mapping[str, str]) -> dict:
-    """One bar per area score (``area``, ``score``), in order; N/A areas get an empty bar."""
+    """One bar per area score (``area``, ``score``), in order. An area without a score gets an
+    empty bar and says why: nothing known there yet, or every question N/A."""
     rows = []
     for index, area in enumerate(areas):
         score = area.score
@@ -46,6 +47,7 @@ def area_chart(areas: Iterable, titles: Mapping[str, str]) -> dict:
             {
                 "title": titles.get(area.area, area.area),
                 "score": score,
+                "empty_label": "not answered yet" if getattr(area, "applicable", 0) else "N/A",
                 "y": index * CHART_ROW_HEIGHT,
                 "width": bar_width(score),
                 "band": band,

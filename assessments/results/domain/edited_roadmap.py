@@ -6,7 +6,8 @@ laid over it, so they survive re-scoring. An edit whose item is no longer in the
 attribute (``key``, ``position``, ``hidden``, ``status``, ...), whatever stores them.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
@@ -37,6 +38,7 @@ class RoadmapEntry(Protocol):
 @dataclass(frozen=True)
 class RoadmapRow:
     key: str
+    kind: str  # "fix", "find_out" or "custom"
     title: str
     why: str
     how: tuple[str, ...]
@@ -48,10 +50,15 @@ class RoadmapRow:
     quick_win: bool
     critical: bool
     question_ids: tuple[str, ...]
-    depends_on: tuple[str, ...]
+    depends_on: tuple[str, ...]  # keys of the rows that come first
     is_custom: bool
     entry: RoadmapEntry | None
     is_new: bool
+    after: tuple[str, ...] = ()  # titles of the rows it depends on, for people
+
+    @property
+    def is_find_out(self) -> bool:
+        return self.kind == "find_out"
 
     @property
     def status(self) -> str:
@@ -68,6 +75,7 @@ class EditedRoadmap:
     hidden: list[RoadmapRow]
     appeared: list[str]  # keys new since the last review
     disappeared: list[str]  # keys gone since the last review (their gaps closed)
+    disappeared_titles: list[str] = field(default_factory=list)  # the same, for people
 
     def visible_rows(self) -> list[RoadmapRow]:
         return [row for phase in self.phases.values() for row in phase]
@@ -76,6 +84,7 @@ class EditedRoadmap:
 def item_row(item: RoadmapItem, entry: RoadmapEntry | None, is_new: bool) -> RoadmapRow:
     return RoadmapRow(
         key=item.recommendation_id,
+        kind=item.kind,
         title=item.title,
         why=item.why,
         how=item.how,
@@ -97,6 +106,7 @@ def item_row(item: RoadmapItem, entry: RoadmapEntry | None, is_new: bool) -> Roa
 def custom_row(entry: RoadmapEntry, is_new: bool) -> RoadmapRow:
     return RoadmapRow(
         key=entry.key,
+        kind="custom",
         title=entry.title,
         why=entry.why,
         how=(),
@@ -116,8 +126,13 @@ def custom_row(entry: RoadmapEntry, is_new: bool) -> RoadmapRow:
 
 
 def apply_edits(
-    roadmap: Roadmap, entries: list[RoadmapEntry], seen: list[str] | None
+    roadmap: Roadmap,
+    entries: list[RoadmapEntry],
+    seen: list[str] | None,
+    known_titles: Mapping[str, str] | None = None,
 ) -> EditedRoadmap:
+    """The plan with the edits applied. ``known_titles`` names items that are no longer in
+    the plan (every recommendation and find-out step of the bank, by key)."""
     by_key = {entry.key: entry for entry in entries}
     seen_keys = set(seen) if seen is not None else None
     rows: list[tuple[int, RoadmapRow]] = []
@@ -134,14 +149,19 @@ def apply_edits(
         position = row.entry.position if row.entry and row.entry.position is not None else None
         return (position if position is not None else UNPLACED + index,)
 
+    titles = {row.key: row.title for _, row in rows}
     phases: dict[int, list[RoadmapRow]] = {phase: [] for phase in PHASES}
     hidden: list[RoadmapRow] = []
     for _, row in sorted(rows, key=order):
+        row = replace(row, after=tuple(titles[key] for key in row.depends_on if key in titles))
         (hidden if row.hidden else phases[row.phase]).append(row)
-    current = {row.key for _, row in rows}
+    current = set(titles)
+    disappeared = sorted(seen_keys - current) if seen_keys is not None else []
+    named = known_titles or {}
     return EditedRoadmap(
         phases=phases,
         hidden=hidden,
         appeared=sorted(current - seen_keys) if seen_keys is not None else [],
-        disappeared=sorted(seen_keys - current) if seen_keys is not None else [],
+        disappeared=disappeared,
+        disappeared_titles=[named.get(key, "an item no longer in the plan") for key in disappeared],
     )

@@ -24,7 +24,6 @@ class MethodologySection:
 def rule_values() -> dict[str, object]:
     """Every placeholder of the prose, from the constants that decide it."""
     return {
-        "unknown_level": scoring.UNKNOWN_LEVEL,
         "score_decimals": scoring.SCORE_DECIMALS,
         "evidence_caps": ", ".join(
             f"{status} -> at most level {cap}"
@@ -36,8 +35,15 @@ def rule_values() -> dict[str, object]:
             f"{scoring.VERDICT_LABELS[verdict]} from {minimum:g}"
             for verdict, minimum in scoring.VERDICT_THRESHOLDS
         ),
-        "critical_gap_cap": scoring.VERDICT_LABELS[scoring.CRITICAL_GAP_CAP],
-        "max_critical_gaps_at_risk": scoring.MAX_CRITICAL_GAPS_AT_RISK,
+        "far_short_gap": scoring.FAR_SHORT_GAP,
+        "shortfall_cap": scoring.VERDICT_LABELS[scoring.SHORTFALL_CAP],
+        "one_short_cap": scoring.VERDICT_LABELS[scoring.ONE_SHORT_CAP],
+        "critical_unknown_cap": scoring.VERDICT_LABELS[scoring.CRITICAL_UNKNOWN_CAP],
+        "many_critical_unknowns_cap": scoring.VERDICT_LABELS[scoring.MANY_CRITICAL_UNKNOWNS_CAP],
+        "many_critical_unknowns": scoring.MANY_CRITICAL_UNKNOWNS,
+        "provisional_coverage": scoring.PROVISIONAL_COVERAGE,
+        "min_coverage": scoring.MIN_COVERAGE,
+        "insufficient": scoring.VERDICT_LABELS[scoring.INSUFFICIENT],
         "peak_online_share": scoring.PEAK_ONLINE_SHARE,
         "default_requests_per_user_per_minute": scoring.DEFAULT_REQUESTS_PER_USER_PER_MINUTE,
         "default_peak_factor": scoring.DEFAULT_PEAK_FACTOR,
@@ -46,6 +52,10 @@ def rule_values() -> dict[str, object]:
             f"{name} {points}" for name, points in roadmap.SEVERITY_POINTS.items()
         ),
         "impact_points": roadmap.IMPACT_POINTS,
+        "distance_points": roadmap.DISTANCE_POINTS,
+        "max_distance": roadmap.MAX_DISTANCE,
+        "urgent_phase": roadmap.URGENT_PHASE,
+        "find_out_min_weight": roadmap.FIND_OUT_MIN_WEIGHT,
         "effort_points": ", ".join(
             f"{name} {points}" for name, points in roadmap.EFFORT_POINTS.items()
         ),

@@ -9,7 +9,12 @@ No Django imports: the results page, the PDF, the ``score`` command and the test
 the same way. Every threshold and weight is a named constant below; ``methodology`` fills the
 in-app methodology page from them, so the page cannot drift from the code.
 
-Questions are any iterable of ``assessments.bank.Question`` (a shipped bank's questions plus a
+How ScaleReady judges: unknown is not zero. Maturity is scored from what is known (answers
+with a level, and what the probes observed); what nobody could answer is coverage, reported
+beside the score, and makes the verdict provisional. Known critical gaps cap the verdict by
+how far short they are. Reasons name practices in words (each question's ``topic``).
+
+Questions are any iterable of bank ``Question``s (a shipped bank's questions plus a
 workspace's custom ones); areas are taken from the questions, in order of first appearance.
 """
 
@@ -27,40 +32,62 @@ from checks.engine.catalog.base import STATUSES
 # Answers.
 LEVEL, NOT_APPLICABLE, UNKNOWN = "level", "na", "unknown"
 ANSWER_STATES = (LEVEL, NOT_APPLICABLE, UNKNOWN)  # the questionnaire's export states
-UNANSWERED = "unanswered"  # no answer at all; scored like "don't know" so silence never pays
-UNKNOWN_LEVEL = 0  # "don't know" and unanswered: a practice nobody can vouch for is not relied on
+UNANSWERED = "unanswered"  # no answer at all: like "don't know", it is unknown, not level 0
+UNKNOWN_STATES = (UNKNOWN, UNANSWERED)
 
-# Evidence. A failing check shows the practice is at best partly in place, whatever was claimed.
+# Evidence. A failing check shows the practice is at best partly in place, whatever was claimed
+# (a question may add its own rules: ``Question.check_caps``, e.g. no CDN seen for a CDN claim).
 EVIDENCE_LEVEL_CAPS = {"fail": 1}
 # "warn" means imperfect or unconfirmed (a 429 limit the bounded burst could not reach, a cert
-# expiring in 25 days): not proof that the claim is wrong, so it never lowers a level.
+# expiring in 25 days): not proof that the claim is wrong, so by default it never lowers a level.
 CORROBORATING_STATUSES = ("pass",)  # confirms a claim; never raises it
 IGNORED_STATUSES = ("error", "not_applicable")  # the check could not judge: no evidence at all
 _STATUS_BADNESS = {"fail": 0, "warn": 1, "pass": 2}  # worst first, across targets
 
-# Severity of a gap, from gap (levels missing) x question weight (1-3).
+# Severity of a known gap, from gap (levels missing) x question weight (1-3).
 SEVERITY_HIGH_MIN = 6  # e.g. two levels short on a weight-3 question, three on a weight-2 one
 SEVERITY_MEDIUM_MIN = 3  # e.g. one level short on a weight-3 question, two on a weight-2 one
 SEVERITIES = ("critical", "high", "medium", "low", "none")  # worst first
 
+# How far a critical practice is below what the target scale requires.
+ABSENT, FAR_SHORT, ONE_SHORT = "absent", "far_short", "one_short"
+FAR_SHORT_GAP = 2  # levels below the requirement that make a critical practice "far short"
+
 # Verdict.
 VERDICTS = ("ready", "nearly_ready", "at_risk", "not_ready")  # best first
+INSUFFICIENT = "insufficient"  # not enough answers to judge honestly
 VERDICT_LABELS = {
     "ready": "Ready",
     "nearly_ready": "Nearly ready",
     "at_risk": "At risk",
     "not_ready": "Not ready",
+    INSUFFICIENT: "Not enough answers to judge",
 }
-# Minimum overall score for each verdict; below the last one the verdict is "not_ready".
+# Minimum maturity score for each verdict; below the last one the verdict is "not_ready".
 VERDICT_THRESHOLDS = (("ready", 85.0), ("nearly_ready", 70.0), ("at_risk", 50.0))
-# One unmet critical question can take the system down at the target scale, so the verdict
-# cannot be better than this while any critical question is below its required level.
-CRITICAL_GAP_CAP = "at_risk"
-# More critical gaps than this and the system is not ready, whatever the average says.
-MAX_CRITICAL_GAPS_AT_RISK = 2
+# A critical practice that is absent or far short can take the system down or lose data at
+# the target scale: the system is not ready, whatever the rest looks like.
+SHORTFALL_CAP = "not_ready"
+# A competent critical practice one step short is a risk to fix, not a missing foundation.
+ONE_SHORT_CAP = "at_risk"
+# Critical practices nobody could vouch for: never "Ready" on trust, and with this many or
+# more unknown the verdict can be no better than "At risk" until they are found out.
+CRITICAL_UNKNOWN_CAP = "nearly_ready"
+MANY_CRITICAL_UNKNOWNS = 3
+MANY_CRITICAL_UNKNOWNS_CAP = "at_risk"
+# Coverage: share of the applicable questions (not N/A) whose level is known.
+MIN_COVERAGE = 0.4  # below this there are not enough answers for an honest verdict
+PROVISIONAL_COVERAGE = 0.8  # below this the verdict is provisional
 
 # Confidence in an achieved level.
-CONFIDENCES = ("corroborated", "contradicted", "unverified", "not_applicable")
+CONFIDENCES = (
+    "corroborated",  # a check agrees with the answer
+    "contradicted",  # a check disproved the answer and lowered the level
+    "observed",  # nobody knew; a check showed the level is at most this
+    "unverified",  # answered, no check speaks to it
+    "unknown",  # "don't know" or unanswered, and no check speaks to it
+    "not_applicable",
+)
 
 # Capacity headroom: the peak load the target scale implies, compared with a measured burst.
 PEAK_ONLINE_SHARE = 0.05  # share of all users online at the same moment in the busiest hour
@@ -159,17 +186,20 @@ class Contradiction:
 class QuestionScore:
     question_id: str
     area: str
+    topic: str  # the practice in words, for reasons and findings
     weight: int
-    critical: bool
+    critical: bool  # critical at the target scale
     state: str  # "level", "na", "unknown" or "unanswered"
     required: int
     claimed: int | None  # the answer's level; None for na/unknown/unanswered
-    achieved: int | None  # after evidence; None for na
-    gap: int  # max(0, required - achieved); 0 for na
-    credit: float | None  # 0..1, None for na
-    severity: str  # one of SEVERITIES
+    known: bool  # the level is known: answered, or observed by a probe
+    achieved: int | None  # after evidence; None for na and for what is not known
+    gap: int  # max(0, required - achieved); 0 for na and for what is not known
+    credit: float | None  # 0..1; None for na and for what is not known
+    severity: str  # one of SEVERITIES ("none" without a known gap)
+    shortfall: str  # for a critical gap: ABSENT, FAR_SHORT or ONE_SHORT; else ""
     confidence: str  # one of CONFIDENCES
-    flagged_unknown: bool  # "don't know" or unanswered: counted as level 0 and shown as such
+    flagged_unknown: bool  # "don't know" or unanswered, and not observed: to find out
     evidence: tuple[EvidenceResult, ...] = ()  # worst pass/warn/fail result per informing check
 
     @property
@@ -180,17 +210,69 @@ class QuestionScore:
     def is_critical_gap(self) -> bool:
         return self.critical and self.gap > 0
 
+    @property
+    def is_critical_unknown(self) -> bool:
+        """A critical practice at the target scale whose level nobody knows."""
+        return self.critical and self.required > 0 and self.flagged_unknown
+
 
 @dataclass(frozen=True)
 class AreaScore:
     area: str
-    score: float | None  # 0-100; None when every question of the area is N/A
+    score: float | None  # 0-100 over the known questions; None when none is known
     total: int  # questions in the area
     answered: int  # with any answer (a level, N/A or "don't know")
     not_applicable: int
     unknown: int  # "don't know"
+    known: int  # with a known level (answered, or observed by a probe)
     gaps: int
-    weight: int  # sum of the weights of the scored (non-N/A) questions
+    weight: int  # sum of the weights of the known, applicable questions
+
+    @property
+    def applicable(self) -> int:
+        return self.total - self.not_applicable
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of the applicable questions whose level is known; None when all are N/A."""
+        return self.known / self.applicable if self.applicable else None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the verdict rests on: how many levels are known, overall and for critical ones."""
+
+    applicable: int  # questions not answered N/A
+    known: int  # with a known level
+    dont_know: int  # answered "don't know" (and not observed by a probe)
+    unanswered: int  # not answered (and not observed by a probe)
+    critical: int  # critical at the target scale with a required level, not N/A
+    critical_known: int
+
+    @property
+    def share(self) -> float:
+        return self.known / self.applicable if self.applicable else 1.0
+
+    @property
+    def critical_unknown(self) -> int:
+        return self.critical - self.critical_known
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.share)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason of the verdict, in words, with the questions it is about.
+
+    ``theme`` groups reasons: "maturity" (the score), "critical_gap" (a known critical gap),
+    "unknown" (what nobody could answer) and "coverage" (what the verdict rests on).
+    """
+
+    theme: str
+    text: str
+    question_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,9 +296,11 @@ class ScoreResult:
     band: str
     questions: tuple[QuestionScore, ...]  # in the order the questions were given
     areas: tuple[AreaScore, ...]  # in order of first appearance
-    overall: float
-    verdict: str  # one of VERDICTS
-    verdict_reasons: tuple[str, ...]
+    overall: float | None  # maturity of what is known, 0-100; None when nothing is known
+    verdict: str  # one of VERDICTS, or INSUFFICIENT
+    reasons: tuple[Reason, ...]
+    coverage: Coverage
+    provisional: bool  # answers still unknown could change the verdict
     gap_counts: dict[str, int] = field(hash=False)  # critical/high/medium/low -> count
     contradictions: tuple[Contradiction, ...] = ()
     headroom: Headroom | None = None  # None when no CapacityInputs were given
@@ -230,6 +314,10 @@ class ScoreResult:
     @property
     def verdict_label(self) -> str:
         return VERDICT_LABELS[self.verdict]
+
+    @property
+    def verdict_reasons(self) -> tuple[str, ...]:
+        return tuple(reason.text for reason in self.reasons)
 
     @property
     def band_title(self) -> str:
@@ -252,6 +340,11 @@ class ScoreResult:
     def critical_gaps(self) -> tuple[QuestionScore, ...]:
         return tuple(q for q in self.questions if q.is_critical_gap)
 
+    @property
+    def unknowns(self) -> tuple[QuestionScore, ...]:
+        """Questions whose level nobody knows (not observed by a probe either)."""
+        return tuple(q for q in self.questions if q.flagged_unknown)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values, for exports and ``score --json``."""
         return {
@@ -260,9 +353,15 @@ class ScoreResult:
             "overall": self.overall,
             "verdict": self.verdict,
             "verdict_label": self.verdict_label,
-            "verdict_reasons": list(self.verdict_reasons),
+            "provisional": self.provisional,
+            "reasons": [asdict(r) for r in self.reasons],
+            "coverage": {
+                **asdict(self.coverage),
+                "share": round(self.coverage.share, 3),
+                "critical_unknown": self.coverage.critical_unknown,
+            },
             "gap_counts": dict(self.gap_counts),
-            "areas": [asdict(a) for a in self.areas],
+            "areas": [{**asdict(a), "coverage": a.coverage} for a in self.areas],
             "questions": [asdict(q) for q in self.questions],
             "contradictions": [asdict(c) for c in self.contradictions],
             "headroom": asdict(self.headroom) if self.headroom is not None else None,
@@ -305,18 +404,25 @@ def score_assessment(
         scored.append(question_score)
         if contradiction is not None:
             contradictions.append(contradiction)
-    areas = _area_scores(scored)
     overall = _overall(scored)
-    critical_gaps = [q.question_id for q in scored if q.is_critical_gap]
-    verdict, reasons = decide_verdict(overall, critical_gaps)
-    reasons += _coverage_reasons(scored)
+    coverage = measure_coverage(scored)
+    verdict, provisional = judge(
+        overall,
+        coverage.share,
+        shortfalls=sum(q.shortfall in (ABSENT, FAR_SHORT) for q in scored),
+        one_short=sum(q.shortfall == ONE_SHORT for q in scored),
+        critical_unknown=coverage.critical_unknown,
+    )
+    by_id = {q.id: q for q in questions}
     return ScoreResult(
         band=band,
         questions=tuple(scored),
-        areas=areas,
+        areas=_area_scores(scored),
         overall=overall,
         verdict=verdict,
-        verdict_reasons=reasons,
+        reasons=verdict_reasons(verdict, overall, coverage, scored, by_id, band),
+        coverage=coverage,
+        provisional=provisional,
         gap_counts=count_gaps(scored),
         contradictions=tuple(contradictions),
         headroom=estimate_headroom(capacity) if capacity is not None else None,
@@ -355,6 +461,12 @@ def _badness(result: EvidenceResult) -> tuple:
     )
 
 
+def evidence_cap(question: Question, result: EvidenceResult) -> int | None:
+    """The highest level ``result`` allows for ``question``; None when it says nothing."""
+    own = question.check_caps.get(result.check_id, {})
+    return own.get(result.status, EVIDENCE_LEVEL_CAPS.get(result.status))
+
+
 def _score_question(
     question: Question,
     answer: AnswerValue | None,
@@ -367,39 +479,49 @@ def _score_question(
         levels = [o.level for o in question.options]
         raise ValueError(f"{question.id}: level {claimed} is not an option (levels: {levels})")
     required = question.required_level(band)
+    critical = question.is_critical_at(band)
     results = tuple(worst[c] for c in question.checks if c in worst)
     common = {
         "question_id": question.id,
         "area": question.area,
+        "topic": question.topic,
         "weight": question.weight,
-        "critical": question.critical,
+        "critical": critical,
         "state": state,
         "required": required,
         "claimed": claimed,
         "evidence": results,
     }
+    unknown = {
+        "known": False,
+        "achieved": None,
+        "gap": 0,
+        "credit": None,
+        "severity": "none",
+        "shortfall": "",
+    }
     if state == NOT_APPLICABLE:
         score = QuestionScore(
-            **common,
-            achieved=None,
-            gap=0,
-            credit=None,
-            severity="none",
-            confidence="not_applicable",
-            flagged_unknown=False,
+            **common, **unknown, confidence="not_applicable", flagged_unknown=False
         )
         return score, None
-    base = claimed if claimed is not None else UNKNOWN_LEVEL
-    caps = [EVIDENCE_LEVEL_CAPS[r.status] for r in results if r.status in EVIDENCE_LEVEL_CAPS]
+    caps = [cap for r in results if (cap := evidence_cap(question, r)) is not None]
     cap = min(caps, default=None)
-    achieved = base if cap is None else min(base, cap)
+    if claimed is None and cap is None:
+        score = QuestionScore(**common, **unknown, confidence="unknown", flagged_unknown=True)
+        return score, None
+    # Known: answered with a level (lowered by disproving evidence), or, when nobody knew,
+    # observed by a probe to be at most ``cap``.
+    achieved = cap if claimed is None else claimed if cap is None else min(claimed, cap)
     contradiction = None
     if claimed is not None and cap is not None and claimed > cap:
         # Worst first; equally bad results keep the order the question lists its checks in.
-        observed = sorted(
-            (r for r in results if EVIDENCE_LEVEL_CAPS.get(r.status, claimed) < claimed),
-            key=lambda r: (_STATUS_BADNESS[r.status], r.score),
-        )
+        lowering = []
+        for result in results:
+            level = evidence_cap(question, result)
+            if level is not None and level < claimed:
+                lowering.append(result)
+        observed = sorted(lowering, key=lambda r: (_STATUS_BADNESS[r.status], r.score))
         option = question.option(claimed)
         contradiction = Contradiction(
             question_id=question.id,
@@ -411,12 +533,14 @@ def _score_question(
     gap = max(0, required - achieved)
     score = QuestionScore(
         **common,
+        known=True,
         achieved=achieved,
         gap=gap,
         credit=question_credit(achieved, required),
-        severity=gap_severity(gap, question.weight, question.critical),
+        severity=gap_severity(gap, question.weight, critical),
+        shortfall=critical_shortfall(achieved, gap) if critical else "",
         confidence=_confidence(claimed, results, contradiction),
-        flagged_unknown=claimed is None,
+        flagged_unknown=False,
     )
     return score, contradiction
 
@@ -441,13 +565,23 @@ def gap_severity(gap: int, weight: int, critical: bool) -> str:
     return "low"
 
 
+def critical_shortfall(achieved: int, gap: int) -> str:
+    """How far a critical practice is below its requirement: absent (nothing in place), far
+    short (``FAR_SHORT_GAP`` levels or more), one step short; "" without a gap."""
+    if gap <= 0:
+        return ""
+    if achieved <= 0:
+        return ABSENT
+    return FAR_SHORT if gap >= FAR_SHORT_GAP else ONE_SHORT
+
+
 def _confidence(
     claimed: int | None, results: Sequence[EvidenceResult], contradiction: Contradiction | None
 ) -> str:
     if contradiction is not None:
         return "contradicted"
     if claimed is None:
-        return "unverified"  # nothing was claimed, so there is nothing to corroborate
+        return "observed"  # nobody knew; a check showed where it stands
     # A pass confirms; a failure that agrees with a modest claim confirms it too.
     if any(r.status in CORROBORATING_STATUSES or r.status in EVIDENCE_LEVEL_CAPS for r in results):
         return "corroborated"
@@ -470,6 +604,7 @@ def _area_score(area: str, members: Sequence[QuestionScore]) -> AreaScore:
         answered=sum(q.state != UNANSWERED for q in members),
         not_applicable=sum(q.state == NOT_APPLICABLE for q in members),
         unknown=sum(q.state == UNKNOWN for q in members),
+        known=sum(q.known for q in members),
         gaps=sum(q.gap > 0 for q in members),
         weight=weight,
     )
@@ -480,14 +615,27 @@ def _weighted(questions: Iterable[QuestionScore]) -> tuple[int, float]:
     return sum(q.weight for q in scored), sum(q.weight * q.credit for q in scored)
 
 
-def _overall(scored: Sequence[QuestionScore]) -> float:
-    """The weighted mean of area scores by area weight, i.e. of all scored questions at once."""
+def _overall(scored: Sequence[QuestionScore]) -> float | None:
+    """The weighted mean of the known questions' credits; None when nothing is known."""
     weight, earned = _weighted(scored)
-    return _percent(earned, weight) if weight else 100.0
+    return _percent(earned, weight) if weight else None
 
 
 def _percent(earned: float, weight: int) -> float:
     return round(100 * earned / weight, SCORE_DECIMALS)
+
+
+def measure_coverage(scored: Sequence[QuestionScore]) -> Coverage:
+    applicable = [q for q in scored if q.state != NOT_APPLICABLE]
+    critical = [q for q in applicable if q.critical and q.required > 0]
+    return Coverage(
+        applicable=len(applicable),
+        known=sum(q.known for q in applicable),
+        dont_know=sum(q.flagged_unknown and q.state == UNKNOWN for q in applicable),
+        unanswered=sum(q.flagged_unknown and q.state == UNANSWERED for q in applicable),
+        critical=len(critical),
+        critical_known=sum(q.known for q in critical),
+    )
 
 
 # --- Verdict ----------------------------------------------------------------------------------
@@ -497,78 +645,189 @@ def verdict_by_score(overall: float) -> str:
     return next((v for v, minimum in VERDICT_THRESHOLDS if overall >= minimum), "not_ready")
 
 
-def critical_cap(count: int) -> str | None:
-    """The best verdict ``count`` unmet critical questions allow; None when there are none."""
-    if count <= 0:
-        return None
-    return "not_ready" if count > MAX_CRITICAL_GAPS_AT_RISK else CRITICAL_GAP_CAP
-
-
-def capped_verdict(overall: float, critical_gap_count: int) -> str:
-    """``decide_verdict`` without its reasons: the score's verdict, capped by critical gaps."""
-    verdict = verdict_by_score(overall)
-    cap = critical_cap(critical_gap_count)
-    return cap if cap is not None and _rank(cap) > _rank(verdict) else verdict
-
-
-def decide_verdict(overall: float, critical_gaps: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-    """The verdict for an overall score and the ids of unmet critical questions, with reasons.
-
-    Monotonic: for the same critical gaps, a higher score never gives a worse verdict.
-    """
-    verdict = verdict_by_score(overall)
-    reasons = [_threshold_sentence(overall, verdict)]
-    if not critical_gaps:
-        return verdict, tuple(reasons)
-    count = len(critical_gaps)
-    names = ", ".join(critical_gaps)
-    which = "1 critical question is" if count == 1 else f"{count} critical questions are"
-    cap = critical_cap(count)
-    if cap == "not_ready":
-        why = f"more than {MAX_CRITICAL_GAPS_AT_RISK} critical gaps means not ready"
-    else:
-        why = f"any critical gap caps the verdict at {VERDICT_LABELS[cap]}"
-    if _rank(cap) > _rank(verdict):
-        verdict = cap
-        reasons.append(
-            f"Capped at {VERDICT_LABELS[cap]}: {which} below the required level ({why}): {names}."
-        )
-    else:
-        reasons.append(
-            f"Also, {which} below the required level ({why}; the score alone already gives "
-            f"{VERDICT_LABELS[verdict]}): {names}."
-        )
-    return verdict, tuple(reasons)
-
-
 def _rank(verdict: str) -> int:
     return VERDICTS.index(verdict)
 
 
+def _worst(*verdicts: str) -> str:
+    return max(verdicts, key=_rank)
+
+
+def verdict_caps(one_short: int, critical_unknown: int) -> tuple[str, ...]:
+    """The caps that known one-step-short critical gaps and unknown critical practices put on
+    a verdict the score would otherwise give."""
+    caps = []
+    if one_short:
+        caps.append(ONE_SHORT_CAP)
+    if critical_unknown >= MANY_CRITICAL_UNKNOWNS:
+        caps.append(MANY_CRITICAL_UNKNOWNS_CAP)
+    elif critical_unknown:
+        caps.append(CRITICAL_UNKNOWN_CAP)
+    return tuple(caps)
+
+
+def judge(
+    overall: float | None,
+    coverage: float,
+    *,
+    shortfalls: int,
+    one_short: int,
+    critical_unknown: int,
+) -> tuple[str, bool]:
+    """The verdict and whether it is provisional, from counts (the portfolio uses it too).
+
+    - A critical practice absent or far short: not ready; answering the rest cannot change that.
+    - Fewer than ``MIN_COVERAGE`` of the applicable levels known: not enough to judge.
+    - Otherwise the maturity score's verdict, capped by ``verdict_caps``; provisional while a
+      critical practice is unknown or coverage is below ``PROVISIONAL_COVERAGE``.
+
+    Monotonic: a better known level never gives a worse verdict, and a larger target (higher
+    required levels, more critical practices) never gives a better one.
+    """
+    if shortfalls:
+        return SHORTFALL_CAP, False
+    if overall is None or coverage < MIN_COVERAGE:
+        return INSUFFICIENT, True
+    verdict = _worst(verdict_by_score(overall), *verdict_caps(one_short, critical_unknown))
+    return verdict, critical_unknown > 0 or coverage < PROVISIONAL_COVERAGE
+
+
+def verdict_reasons(
+    verdict: str,
+    overall: float | None,
+    coverage: Coverage,
+    scored: Sequence[QuestionScore],
+    questions: Mapping[str, Question],
+    band: str,
+) -> tuple[Reason, ...]:
+    """Why the verdict is what it is, in words: known critical gaps, what is unknown, what the
+    verdict rests on. Practices are named by their topic, never by an id."""
+    scale = scale_phrase(band)
+    reasons = []
+    shortfalls = [q for q in scored if q.shortfall in (ABSENT, FAR_SHORT)]
+    one_short = [q for q in scored if q.shortfall == ONE_SHORT]
+    critical_unknowns = [q for q in scored if q.is_critical_unknown]
+    if shortfalls:
+        reasons.append(
+            Reason(
+                "critical_gap",
+                f"Not ready: {_count(len(shortfalls), 'critical practice')} "
+                f"{'is' if len(shortfalls) == 1 else 'are'} missing or far short of what "
+                f"{scale} needs.",
+                tuple(q.question_id for q in shortfalls),
+            )
+        )
+    elif verdict == INSUFFICIENT:
+        reasons.append(
+            Reason(
+                "coverage",
+                f"Only {coverage.known} of {coverage.applicable} applicable questions have a "
+                f"known answer ({coverage.percent}%): at least {MIN_COVERAGE:.0%} are needed "
+                "for an honest verdict. Answer or find out the rest first.",
+            )
+        )
+    else:
+        reasons.append(Reason("maturity", _threshold_sentence(overall, verdict)))
+    for question in shortfalls + one_short:
+        sentence = _gap_sentence(question, questions[question.question_id], band)
+        reasons.append(Reason("critical_gap", sentence, (question.question_id,)))
+    if one_short and not shortfalls and verdict != INSUFFICIENT:
+        reasons.append(
+            Reason(
+                "critical_gap",
+                f"At most {VERDICT_LABELS[ONE_SHORT_CAP]} while "
+                f"{_count(len(one_short), 'critical practice')} "
+                f"{'is' if len(one_short) == 1 else 'are'} one step short.",
+                tuple(q.question_id for q in one_short),
+            )
+        )
+    if critical_unknowns:
+        reasons.append(
+            Reason(
+                "unknown",
+                f"{'Provisional: ' if not shortfalls else ''}{len(critical_unknowns)} of "
+                f"{coverage.critical} critical practices at this scale are not known yet: "
+                f"{_topics(critical_unknowns)}."
+                + (_unknown_cap_sentence(len(critical_unknowns)) if not shortfalls else ""),
+                tuple(q.question_id for q in critical_unknowns),
+            )
+        )
+    if verdict != INSUFFICIENT:
+        reasons.append(Reason("coverage", _coverage_sentence(coverage)))
+    return tuple(reasons)
+
+
+def scale_phrase(band: str) -> str:
+    """The target scale inside a sentence: "a system of up to 100K users"."""
+    title = BAND_TITLES[band]
+    return f"a system of {title[0].lower()}{title[1:]}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _topics(questions: Sequence[QuestionScore], most: int = 6) -> str:
+    names = [q.topic for q in questions[:most]]
+    more = len(questions) - most
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def _option_label(question: Question, level: int | None) -> str:
+    option = question.option(level) if level is not None else None
+    return option.label if option else f"level {level}"
+
+
+def _gap_sentence(score: QuestionScore, question: Question, band: str) -> str:
+    how_far = {
+        ABSENT: "not in place",
+        FAR_SHORT: f"{score.gap} levels short",
+        ONE_SHORT: "one step short",
+    }[score.shortfall]
+    now = _option_label(question, score.achieved)
+    needed = _option_label(question, score.required)
+    source = {
+        "observed": " (as the probes observed)",
+        "contradicted": (
+            f" (the probes contradict the answer “{_option_label(question, score.claimed)}”)"
+        ),
+    }.get(score.confidence, "")
+    return (
+        f"{score.topic}: {how_far}{source}. Today: “{now}”; "
+        f"{scale_phrase(band)} needs “{needed}”. Critical."
+    )
+
+
+def _unknown_cap_sentence(count: int) -> str:
+    cap = MANY_CRITICAL_UNKNOWNS_CAP if count >= MANY_CRITICAL_UNKNOWNS else CRITICAL_UNKNOWN_CAP
+    return f" Until they are found out the verdict is at most {VERDICT_LABELS[cap]}."
+
+
+def _coverage_sentence(coverage: Coverage) -> str:
+    sentence = (
+        f"Rests on {coverage.known} of {coverage.applicable} applicable questions with a known "
+        f"answer ({coverage.percent}%)"
+    )
+    if coverage.share < PROVISIONAL_COVERAGE:
+        return sentence + f"; below {PROVISIONAL_COVERAGE:.0%}, so the verdict is provisional."
+    return sentence + "."
+
+
 def _threshold_sentence(overall: float, verdict: str) -> str:
-    score = f"Overall score {overall:.{SCORE_DECIMALS}f}"
+    score = f"Maturity of what is known: {overall:.{SCORE_DECIMALS}f}/100"
     thresholds = dict(VERDICT_THRESHOLDS)
-    if verdict == "not_ready":
+    by_score = verdict_by_score(overall)
+    if by_score == "not_ready":
         lowest_label, lowest = VERDICT_THRESHOLDS[-1]
-        return f"{score} is below the {VERDICT_LABELS[lowest_label]} threshold of {lowest:g}."
-    sentence = f"{score} reaches the {VERDICT_LABELS[verdict]} threshold of {thresholds[verdict]:g}"
-    if verdict == VERDICTS[0]:
+        return f"{score}, below the {VERDICT_LABELS[lowest_label]} threshold of {lowest:g}."
+    sentence = f"{score}, reaching the {VERDICT_LABELS[by_score]} threshold of "
+    sentence += f"{thresholds[by_score]:g}"
+    if by_score != verdict:
+        return sentence + f"; capped at {VERDICT_LABELS[verdict]} (below)."
+    if by_score == VERDICTS[0]:
         return sentence + "."
-    better = VERDICTS[_rank(verdict) - 1]
+    better = VERDICTS[_rank(by_score) - 1]
     return f"{sentence} ({VERDICT_LABELS[better]} needs {thresholds[better]:g})."
-
-
-def _coverage_reasons(scored: Sequence[QuestionScore]) -> tuple[str, ...]:
-    unanswered = sum(q.state == UNANSWERED for q in scored)
-    unknown = sum(q.state == UNKNOWN for q in scored)
-    parts = []
-    if unanswered:
-        parts.append(f"{unanswered} unanswered question{'s' if unanswered != 1 else ''}")
-    if unknown:
-        parts.append(f'{unknown} "don\'t know" answer{"s" if unknown != 1 else ""}')
-    if not parts:
-        return ()
-    return (f"{' and '.join(parts)} count as level {UNKNOWN_LEVEL}.",)
 
 
 # --- Capacity headroom ------------------------------------------------------------------------

@@ -99,9 +99,6 @@ def _days(seconds: int) -> str:
     informs=(
         "infrastructure.static_and_media_delivery",
         "caching.http_cache_headers",
-        "caching.edge_caching",
-        "caching.frontend_assets",
-        "cost.storage_and_data_transfer",
     ),
 )
 def static_caching(artifacts: TargetArtifacts) -> Outcome:
@@ -170,7 +167,7 @@ def static_caching(artifacts: TargetArtifacts) -> Outcome:
         "https://developer.mozilla.org/en-US/docs/Web/HTTP/Conditional_requests",
         "https://www.rfc-editor.org/rfc/rfc9110#section-13",
     ),
-    informs=("caching.http_cache_headers", "caching.invalidation"),
+    informs=("caching.http_cache_headers",),
 )
 def conditional_requests(artifacts: TargetArtifacts) -> Outcome:
     asset, again = artifacts.static_asset, artifacts.static_conditional
@@ -329,7 +326,6 @@ def cdn_signals(artifacts: TargetArtifacts) -> list[dict[str, str]]:
         "infrastructure.static_and_media_delivery",
         "caching.edge_caching",
         "security.waf_and_ddos",
-        "cost.storage_and_data_transfer",
     ),
 )
 def cdn(artifacts: TargetArtifacts) -> Outcome:

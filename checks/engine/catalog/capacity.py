@@ -70,12 +70,7 @@ def _burst_evidence(burst: BurstResult) -> dict:
         "https://www.rfc-editor.org/rfc/rfc6585#section-4",
         "https://www.rfc-editor.org/rfc/rfc9110#field.retry-after",
     ),
-    informs=(
-        "architecture.fault_isolation",
-        "infrastructure.capacity_planning",
-        "security.api_rate_limiting",
-        "product.abuse_and_spam",
-    ),
+    informs=("security.api_rate_limiting",),
 )
 def rate_limit_signalling(artifacts: TargetArtifacts) -> Outcome:
     burst = artifacts.burst
@@ -116,14 +111,7 @@ def rate_limit_signalling(artifacts: TargetArtifacts) -> Outcome:
         "https://sre.google/sre-book/handling-overload/",
         "https://k6.io/docs/test-types/spike-testing/",
     ),
-    informs=(
-        "architecture.fault_isolation",
-        "infrastructure.load_balancing",
-        "infrastructure.autoscaling",
-        "infrastructure.capacity_planning",
-        "database.connection_management",
-        "caching.stampede_protection",
-    ),
+    informs=("infrastructure.capacity_planning",),
 )
 def burst_capacity(artifacts: TargetArtifacts) -> Outcome:
     burst = artifacts.burst

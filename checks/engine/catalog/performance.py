@@ -57,11 +57,7 @@ WEB_VITALS_TTFB = "https://web.dev/articles/ttfb"
         "https://developer.mozilla.org/en-US/docs/Web/HTTP/Compression",
         "https://developer.chrome.com/docs/lighthouse/performance/uses-text-compression",
     ),
-    informs=(
-        "caching.payload_efficiency",
-        "caching.frontend_assets",
-        "cost.storage_and_data_transfer",
-    ),
+    informs=("caching.payload_efficiency",),
 )
 def compression(artifacts: TargetArtifacts) -> Outcome:
     page = main_page(artifacts)
@@ -147,16 +143,7 @@ def _ms(value: float | None) -> float | None:
         WEB_VITALS_TTFB,
         "https://developer.mozilla.org/en-US/docs/Glossary/Time_to_first_byte",
     ),
-    informs=(
-        "architecture.background_work",
-        "database.query_performance",
-        "database.orm_query_hygiene",
-        "caching.application_cache",
-        "caching.performance_budgets",
-        "caching.precomputation",
-        "observability.slos_and_dashboards",
-        "observability.synthetic_and_real_user_monitoring",
-    ),
+    informs=("caching.performance_budgets",),
 )
 def ttfb(artifacts: TargetArtifacts) -> Outcome:
     samples = artifacts.latency.ttfb_ms if artifacts.latency is not None else ()
@@ -199,17 +186,7 @@ def ttfb(artifacts: TargetArtifacts) -> Outcome:
         "https://sre.google/sre-book/monitoring-distributed-systems/",
         "https://research.google/pubs/the-tail-at-scale/",
     ),
-    informs=(
-        "architecture.background_work",
-        "infrastructure.capacity_planning",
-        "database.query_performance",
-        "database.locking_and_transactions",
-        "caching.application_cache",
-        "caching.performance_budgets",
-        "caching.pagination",
-        "observability.slos_and_dashboards",
-        "observability.synthetic_and_real_user_monitoring",
-    ),
+    informs=("caching.performance_budgets",),
 )
 def latency_percentiles(artifacts: TargetArtifacts) -> Outcome:
     latency = artifacts.latency

@@ -178,7 +178,7 @@ def http_redirects_to_https(artifacts: TargetArtifacts) -> Outcome:
         "https://developer.mozilla.org/en-US/docs/Web/HTTP/Redirections",
         "https://developer.chrome.com/docs/lighthouse/performance/redirects",
     ),
-    informs=(EDGE_QUESTION, TRANSPORT_QUESTION),
+    informs=(TRANSPORT_QUESTION,),
 )
 def redirect_chain(artifacts: TargetArtifacts) -> Outcome:
     exchanges = [e for e in (artifacts.plain_http, artifacts.scheme_https) if e is not None]

@@ -408,9 +408,18 @@ def test_the_compare_page_shows_exactly_the_expected_deltas_and_findings(
     before, after = assessment_results(first).score, assessment_results(second).score
     assert comparison.older.assessment_id == first.pk  # time order, whatever the URL order
     assert comparison.overall_delta == round(after.overall - before.overall, 1)
+
+    def expected_delta(area):
+        was, now = before.area(area.area).score, after.area(area.area).score
+        return None if was is None or now is None else round(now - was, 1)
+
     assert {a.area: a.delta for a in comparison.areas} == {
-        a.area: round(after.area(a.area).score - a.score, 1) for a in before.areas
+        a.area: expected_delta(a) for a in before.areas
     }
+    # An area with nothing known yet on one side has no delta rather than a fake one.
+    assert any(a.delta is None for a in comparison.areas) == any(
+        after.area(a.area).score is None for a in before.areas
+    )
     gaps_before = {q.question_id for q in before.gaps}
     gaps_after = {q.question_id for q in after.gaps}
     assert {f.key for f in comparison.resolved} == gaps_before - gaps_after

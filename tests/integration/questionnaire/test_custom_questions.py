@@ -9,14 +9,16 @@ from tests.integration.questionnaire.test_questionnaire import save
 VALID = {
     "area": "security",
     "text": "Do you meet the regulator's data residency rules?",
+    "topic": "Data residency checks",
     "help": "Fines and forced shutdowns follow when customer data leaves the allowed region.",
     "weight": "3",
-    "critical": "on",
+    "critical": "100k",
     "option_0": "We have not checked",
     "option_1": "",
     "option_2": "Documented, checked yearly",
     "option_3": "",
     "option_4": "Enforced by policy as code",
+    "find_out": "Ask legal which regions are allowed\nList the region of every data store",
     "required_1k": "0",
     "required_10k": "2",
     "required_100k": "2",
@@ -42,7 +44,15 @@ def test_a_custom_question_joins_every_assessment_and_is_answered_like_the_rest(
     assert [o["level"] for o in question.options] == [0, 2, 4]
     assert question.required == {"1k": 0, "10k": 2, "100k": 2, "1m": 4, "gt1m": 4}
     assert question.recommendations[0]["levels"] == [0, 1, 2, 3]
-    assert question.as_bank_question().critical
+    assert question.topic == "Data residency checks"
+    assert question.critical_from == "100k"
+    assert question.find_out == [
+        "Ask legal which regions are allowed",
+        "List the region of every data store",
+    ]
+    parsed = question.as_bank_question()
+    assert parsed.critical
+    assert [parsed.is_critical_at(band) for band in ("10k", "100k", "gt1m")] == [False, True, True]
 
     area = client.get(reverse("assessment_area", args=[assessment.pk, "security"])).content.decode()
     assert "data residency rules" in area
@@ -61,6 +71,11 @@ def test_a_custom_question_joins_every_assessment_and_is_answered_like_the_rest(
         ({"rec_how": "Only one step"}, "how"),
         ({"rec_title": ""}, "title"),
         ({"text": ""}, "This field is required"),
+        ({"topic": ""}, "This field is required"),
+        ({"topic": "DB"}, "at least 3 characters"),
+        ({"topic": "Data Residency Checks"}, "sentence case"),
+        ({"find_out": "Ask legal"}, "2 to 4 steps"),
+        ({"critical": "huge"}, "Select a valid choice"),
     ],
 )
 def test_an_invalid_custom_question_is_refused_with_the_reason_and_keeps_the_input(
@@ -114,3 +129,35 @@ def test_viewer_cannot_add_custom_questions(owner, make_member, login, bank_vers
         reverse("custom_question_list", args=[owner.workspace.pk]), VALID
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("changes", "critical_from"),
+    [({"critical": ""}, ""), ({"critical": "1k"}, "1k"), ({"critical": "gt1m"}, "gt1m")],
+)
+def test_a_custom_question_is_critical_from_the_band_chosen(
+    changes, critical_from, owner, login, bank_version
+):
+    login(owner.user).post(
+        reverse("custom_question_list", args=[owner.workspace.pk]), {**VALID, **changes}
+    )
+    question = Question.objects.get(workspace=owner.workspace)
+    assert question.critical_from == critical_from
+    assert question.critical is bool(critical_from)
+
+
+def test_a_critical_custom_question_may_leave_how_to_find_out_empty(owner, login, bank_version):
+    response = login(owner.user).post(
+        reverse("custom_question_list", args=[owner.workspace.pk]),
+        {**VALID, "critical": "1k", "weight": "3", "find_out": ""},
+    )
+    assert response.status_code == 302
+    assert Question.objects.get(workspace=owner.workspace).find_out == []
+
+
+def test_the_custom_question_list_shows_the_short_name_and_criticality(owner, login, bank_version):
+    client = login(owner.user)
+    client.post(reverse("custom_question_list", args=[owner.workspace.pk]), VALID)
+    page = client.get(reverse("custom_question_list", args=[owner.workspace.pk])).content.decode()
+    assert "Data residency checks" in page
+    assert "Critical" in page

@@ -10,7 +10,7 @@ from django.urls import reverse
 from assessments.audit.models import AuditEvent
 from assessments.questionnaire.services import answers_import
 from assessments.reports.pdf import report_html
-from assessments.results.domain.roadmap import EFFORT_POINTS, IMPACT_POINTS, SEVERITY_POINTS
+from assessments.results.domain.roadmap import priority_score
 from assessments.results.models import FindingReview
 from assessments.results.selectors import system_results
 from assessments.workspaces.models import Role
@@ -100,14 +100,16 @@ def test_an_override_changes_counts_roadmap_and_pages_and_clearing_restores_them
     assert after.score.verdict == before.score.verdict
     moved = after.roadmap.item(rec_id)
     assert moved.severity == "critical"
-    assert moved.priority == (
-        SEVERITY_POINTS["critical"] + IMPACT_POINTS * item.impact + EFFORT_POINTS[item.effort]
-    )
-    # It depends on nothing, so within its phase only items of at least its priority precede it.
+    distance = after.score.question(key).gap
+    assert moved.priority == priority_score("critical", item.impact, item.effort, distance)
+    assert moved.priority > item.priority  # the same distance, impact and effort; worse severity
+    # It depends on nothing, so within its phase only urgent items (safety basics, find-outs)
+    # and items of at least its priority precede it.
+    assert not moved.urgent
     assert phase_index(after.roadmap, rec_id) < old_index
     phase = [i for i in after.roadmap.items if i.phase == moved.phase]
     ahead = phase[: phase_index(after.roadmap, rec_id)]
-    assert all(i.priority >= moved.priority for i in ahead)
+    assert all(i.urgent or i.priority >= moved.priority for i in ahead)
     behind = phase[phase_index(after.roadmap, rec_id) + 1 :]
     assert any(i.priority < moved.priority for i in behind) or not behind
 

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from assessments.bank.domain.loader import load_bank
 from checks.engine.probe import ProbeOptions, probe_and_evaluate, report_to_dict
 from tests.probe_servers import loopback_only, naive_server
 from tests.profiles import early_startup, growing_product
@@ -48,26 +49,49 @@ def startup_file(tmp_path):
     return write(tmp_path, "startup.json", early_startup())
 
 
+def ids_in(text: str) -> set[str]:
+    """Question and recommendation ids that leaked into text meant for people."""
+    bank = load_bank()
+    ids = {q.id for q in bank.questions} | {r.id for r in bank.recommendations}
+    return {i for i in ids if i in text}
+
+
 def test_prints_the_verdict_reasons_areas_headroom_and_top_items(startup_file):
     out = score(startup_file, "--target-users", "100000")
     assert "Scaling readiness for 100,000 users (Up to 100K users)" in out
-    assert "Verdict: NOT READY - overall 24.3/100" in out
-    assert "Overall score 24.3 is below the At risk threshold of 50." in out
-    assert re.search(r"Database & data +11\.1 +12/12 answered, 12 gap\(s\)", out)
+    # Nearly everything is known, and twelve critical practices are absent or two levels short.
+    assert "Verdict: NOT READY - maturity of what is known 22.8/100" in out
+    assert (
+        "Not ready: 12 critical practices are missing or far short of what a system of up to "
+        "100K users needs." in out
+    )
+    assert "Tested database restores: 2 levels short. Today: “Automated backups, never" in out
+    assert "provisional" not in out  # 98 % known: nothing rests on guesses
+    assert "Known: 105 of 107 applicable questions (98%), 13 of 13 critical" in out
+    assert re.search(r"Database & data +11\.1 +12/12 known, 12 gap\(s\)", out)
     assert "Claims contradicted by evidence\n  None." in out
     assert "= 500.0 requests/s. Not measured" in out
-    assert "Start here: 10 of 101 roadmap items" in out
-    assert "database.test_restore; critical, effort S, impact 3, priority 100, quick win" in out
-    assert re.search(r"\n  10\. \[phase 6 Automate\] ", out)
+    assert "Start here: 10 of 103 roadmap items" in out
+    # Safety basics lead, whatever chapter of the scaling plan the bank files them under.
+    assert re.search(
+        r"\n   1\. \[phase 1 Audit & baseline\] Page a person when users are affected "
+        r"\(safety basic, effort S, impact 3, priority \d+, quick win\)",
+        out,
+    )
+    assert "Restore a backup end to end and time it (safety basic" in out
+    assert not ids_in(out)
 
 
 def test_target_users_choose_the_band(startup_file):
     out = score(startup_file, "--target-users", "900")
     assert "(Up to 1K users)" in out
-    # Nearly everything meets today's bar, but restores, alerting and a billing alarm do not:
-    # three critical gaps make it not ready whatever the average.
-    assert "Verdict: NOT READY - overall 96.3/100" in out
-    assert "Capped at Not ready: 3 critical questions are below the required level" in out
+    # Nearly everything meets today's bar, but plain HTTP and nobody paged are absent safety
+    # basics: not ready whatever the average. The untested restore is one step short on its
+    # own, which alone would only cap the verdict at At risk.
+    assert "Verdict: NOT READY - maturity of what is known 91.6/100" in out
+    assert "Not ready: 2 critical practices are missing or far short" in out
+    assert "HTTPS with redirect: not in place." in out
+    assert "Tested database restores: one step short." in out
 
 
 def test_json_output_holds_the_score_and_the_whole_roadmap(startup_file):
@@ -75,13 +99,45 @@ def test_json_output_holds_the_score_and_the_whole_roadmap(startup_file):
     assert document["format"] == "scaleready.score"
     assert (document["verdict"], document["overall"], document["band"]) == (
         "not_ready",
-        24.3,
+        22.8,
         "100k",
     )
-    assert len(document["questions"]) == 107
-    assert len(document["roadmap"]["items"]) == 101
-    assert document["roadmap"]["top"][1] == "database.test_restore"
+    assert document["provisional"] is False
+    assert document["coverage"] == {
+        "applicable": 107,
+        "known": 105,
+        "dont_know": 2,
+        "unanswered": 0,
+        "critical": 13,
+        "critical_known": 13,
+        "critical_unknown": 0,
+        "share": 0.981,
+    }
+    first = document["reasons"][0]
+    assert first["theme"] == "critical_gap"
+    assert "database.backups_and_restores" in first["question_ids"]
+    assert len(document["questions"]) == len(load_bank().questions)
+    assert len(document["roadmap"]["items"]) == 103
+    assert {i["kind"] for i in document["roadmap"]["items"]} == {"fix"}  # nothing to find out
+    assert document["roadmap"]["top"][:3] == [
+        "observability.alert_on_user_symptoms",
+        "security.https_everywhere",
+        "database.test_restore",
+    ]
     assert document["headroom"]["needed_peak_rps"] == 500.0
+
+
+def test_json_output_marks_a_half_answered_assessment_provisional_with_find_out_steps(tmp_path):
+    answers = write(tmp_path, "growing.json", growing_product())
+    document = json.loads(score(answers, "--target-users", "100000", "--json"))
+    assert document["provisional"] is True
+    assert document["coverage"]["critical_unknown"] == 5
+    unknown = next(r for r in document["reasons"] if r["theme"] == "unknown")
+    assert "architecture.stateless_app_tier" in unknown["question_ids"]
+    assert "Stateless application servers" in unknown["text"]
+    find_out = [i for i in document["roadmap"]["items"] if i["kind"] == "find_out"]
+    assert "architecture.stateless_app_tier.find_out" in {i["recommendation_id"] for i in find_out}
+    assert all(i["phase"] == 1 for i in find_out)  # learn the truth before planning around it
 
 
 def test_rpm_and_peak_factor_change_the_capacity_estimate(startup_file):
@@ -111,10 +167,13 @@ def test_probe_results_lower_contradicted_claims_and_a_burst_gives_headroom(tmp_
     )
     checks = write(tmp_path, "probe.json", report)
     out = score(answers, "--target-users", "100000", "--checks", checks)
-    assert "security.encryption_in_transit: claimed level 3" in out
-    assert "lowered to 1" in out
-    assert "FAIL https_available on https://api.example/: No answer on 443." in out
-    assert "FAIL compression on https://www.example/" in out
+    # No answer on 443 at all: a claim of HTTPS everywhere falls to plain HTTP.
+    assert (
+        'HTTPS with redirect: claimed level 2 ("HTTPS everywhere, redirected, renewed '
+        'automatically"), lowered to 0' in out
+    )
+    assert "FAIL HTTPS is served on https://api.example/: No answer on 443." in out
+    assert not ids_in(out)
     # The slower target's burst counts: 600 / 500 needed.
     assert (
         "Measured: 600.0 requests/s sustained in the bounded burst (p95 250 ms), headroom x1.20"
@@ -135,13 +194,24 @@ def test_a_real_probe_of_the_naive_site_contradicts_a_claim_of_https_everywhere(
     result = json.loads(score(answers, "--target-users", "100000", "--checks", checks, "--json"))
     lowered = {c["question_id"]: c for c in result["contradictions"]}
     encryption = lowered["security.encryption_in_transit"]
-    assert (encryption["claimed_level"], encryption["lowered_to"]) == (4, 1)
+    # A site with no HTTPS listener claimed to be preloaded with HSTS: counted as plain HTTP.
+    assert (encryption["claimed_level"], encryption["lowered_to"]) == (4, 0)
     assert [o["check_id"] for o in encryption["observed"]] == [
         "https_available",
         "http_redirects_to_https",
     ]
     assert encryption["observed"][0]["target_url"] == server.url
-    assert len(lowered) == 11
+    # Only the claims these checks can speak to are lowered; latency and burst results say
+    # nothing about query hygiene or background work.
+    assert sorted(lowered) == [
+        "caching.http_cache_headers",
+        "infrastructure.edge_tls_dns",
+        "security.authentication_sessions_cors",
+        "security.browser_security_headers",
+        "security.encryption_in_transit",
+        "security.incident_response_disclosure",
+        "security.information_leakage",
+    ]
     assert result["verdict"] == "not_ready"
     assert result["headroom"]["status"] == "not_measured"
 

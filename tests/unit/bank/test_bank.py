@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessments.bank.domain.bank import BANDS, PHASES, BankError, band_for_users
+from assessments.bank.domain.bank import BANDS, PHASES, BankError, band_for_users, critical_at
 from assessments.bank.domain.loader import BANK_DIR, load_bank, load_bank_from_directory
 from assessments.bank.domain.validator import parse_bank
 
@@ -22,12 +22,14 @@ def area_document(area: str) -> dict:
         "question": [
             {
                 "id": f"{area}.first",
+                "topic": f"{area.title()} readiness",
                 "text": "How ready is it?",
                 "help": "Because it matters at scale.",
                 "weight": 2,
                 "critical": False,
                 "checks": ["cdn"],
                 "required": {"1k": 0, "10k": 1, "100k": 1, "1m": 2, "gt1m": 2},
+                "find_out": ["Ask the team that runs it.", "Look at its configuration."],
                 "option": [
                     {"level": level, "label": f"Level {level}", "description": f"At {level}."}
                     for level in (0, 1, 2)
@@ -159,15 +161,78 @@ def test_minimal_bank_loads_with_its_questions_and_recommendations(tmp_path):
 
 def test_optional_keys_take_their_defaults(tmp_path):
     bank = valid_bank()
-    for key in ("critical", "checks"):
+    for key in ("critical", "checks", "find_out"):
         del question(bank)[key]
     del rec(bank)["depends_on"]
 
     loaded = load_bank(write_bank(tmp_path, bank))
 
-    assert loaded.question("alpha.first").critical is False
-    assert loaded.question("alpha.first").checks == ()
+    first = loaded.question("alpha.first")
+    assert first.critical is False
+    assert first.critical_from is None
+    assert first.checks == ()
+    assert first.find_out == ()
+    assert first.check_caps == {}
     assert loaded.recommendation("alpha.start").depends_on == ()
+    assert loaded.recommendation("alpha.start").foundation is False
+
+
+def test_new_question_fields_are_loaded(tmp_path):
+    bank = valid_bank()
+    question(bank).update(
+        critical="100k",
+        check_caps={"cdn": {"warn": 1, "fail": 0}},
+        find_out=["  Ask the team that runs it. ", "Look at its configuration."],
+    )
+    rec(bank)["foundation"] = True
+
+    loaded = load_bank(write_bank(tmp_path, bank))
+
+    first = loaded.question("alpha.first")
+    assert first.topic == "Alpha readiness"
+    assert first.find_out == ("Ask the team that runs it.", "Look at its configuration.")
+    assert first.critical_from == "100k"
+    assert first.critical is True
+    assert first.check_caps == {"cdn": {"warn": 1, "fail": 0}}
+    assert loaded.recommendation("alpha.start").foundation is True
+    assert loaded.recommendation("alpha.finish").foundation is False
+    assert hash(first) == hash(loaded.question("alpha.first"))  # still a hashable value
+
+
+@pytest.mark.parametrize(
+    ("critical", "critical_from"),
+    [(True, "1k"), (False, None), ("1k", "1k"), ("10k", "10k"), ("gt1m", "gt1m")],
+)
+def test_critical_is_a_band_from_which_it_applies(tmp_path, critical, critical_from):
+    bank = valid_bank()
+    question(bank)["critical"] = critical
+
+    loaded = load_bank(write_bank(tmp_path, bank)).question("alpha.first")
+
+    assert loaded.critical_from == critical_from
+    assert loaded.critical is (critical_from is not None)
+    expected = [
+        critical_from is not None and BANDS.index(b) >= BANDS.index(critical_from) for b in BANDS
+    ]
+    assert [loaded.is_critical_at(band) for band in BANDS] == expected
+
+
+@pytest.mark.parametrize(
+    ("critical_from", "band", "critical"),
+    [
+        (None, "1k", False),
+        (None, "gt1m", False),
+        ("1k", "1k", True),
+        ("1k", "gt1m", True),
+        ("100k", "10k", False),
+        ("100k", "100k", True),
+        ("100k", "1m", True),
+        ("gt1m", "1m", False),
+        ("gt1m", "gt1m", True),
+    ],
+)
+def test_critical_at_applies_from_its_band_up(critical_from, band, critical):
+    assert critical_at(critical_from, band) is critical
 
 
 def test_options_are_sorted_by_level_whatever_the_file_order(tmp_path):
@@ -286,8 +351,14 @@ CASES = [
     pytest.param(
         lambda b: question(b).update(critical="yes"),
         f"{Q}: critical",
-        "must be true or false",
-        id="critical as a string",
+        "unknown band 'yes' (bands: 1k, 10k, 100k, 1m, gt1m)",
+        id="critical as an unknown band",
+    ),
+    pytest.param(
+        lambda b: question(b).update(critical=1),
+        f"{Q}: critical",
+        "must be true, false or a band id (1k, 10k, 100k, 1m, gt1m), got an integer",
+        id="critical as an integer",
     ),
     pytest.param(
         lambda b: question(b).update(checks="cdn"),
@@ -387,6 +458,136 @@ CASES = [
     ),
     pytest.param(
         lambda b: question(b).update(text="  "), f"{Q}: text", "must not be empty", id="empty text"
+    ),
+    # topic: the practice in a few words
+    pytest.param(
+        lambda b: question(b).pop("topic"),
+        f"{Q}: topic",
+        "missing required key",
+        id="missing topic",
+    ),
+    pytest.param(
+        lambda b: question(b).update(topic=3),
+        f"{Q}: topic",
+        "must be a string, got an integer",
+        id="topic as an integer",
+    ),
+    pytest.param(
+        lambda b: question(b).update(topic="DB"),
+        f"{Q}: topic",
+        "must be 3 to 60 characters, got 2",
+        id="topic too short",
+    ),
+    pytest.param(
+        lambda b: question(b).update(topic="Backups " * 8),
+        f"{Q}: topic",
+        "must be 3 to 60 characters, got 63",
+        id="topic too long",
+    ),
+    pytest.param(
+        lambda b: question(b).update(topic="Tested database restores."),
+        f"{Q}: topic",
+        "must not end with a period",
+        id="topic ends with a period",
+    ),
+    pytest.param(
+        lambda b: question(b).update(topic="tested database restores"),
+        f"{Q}: topic",
+        "must be in sentence case",
+        id="topic starts lower case",
+    ),
+    pytest.param(
+        lambda b: question(b).update(topic="Tested Database Restores"),
+        f"{Q}: topic",
+        "must be in sentence case (a capital first letter, then capitals only for names and "
+        "acronyms), got 'Tested Database Restores'",
+        id="topic in title case",
+    ),
+    # find_out: steps to learn the true answer
+    pytest.param(
+        lambda b: question(b).update(find_out="Ask someone."),
+        f"{Q}: find_out",
+        "must be an array of strings",
+        id="find_out as a string",
+    ),
+    pytest.param(
+        lambda b: question(b).update(find_out=["Ask someone."]),
+        f"{Q}: find_out",
+        "must have 2 to 4 steps, got 1",
+        id="a single find_out step",
+    ),
+    pytest.param(
+        lambda b: question(b).update(find_out=[f"Step {n}." for n in range(5)]),
+        f"{Q}: find_out",
+        "must have 2 to 4 steps, got 5",
+        id="five find_out steps",
+    ),
+    pytest.param(
+        lambda b: question(b).update(find_out=["Ask someone.", "  "]),
+        f"{Q}: find_out",
+        "a step must not be empty",
+        id="empty find_out step",
+    ),
+    pytest.param(
+        lambda b: question(b).update(critical=True, find_out=[]),
+        f"{Q}: find_out",
+        "is required for a question that is critical or has weight 3",
+        id="find_out missing on a critical question",
+    ),
+    pytest.param(
+        lambda b: question(b).update(critical="gt1m") or question(b).pop("find_out"),
+        f"{Q}: find_out",
+        "write 2 to 4 steps saying whom to ask or what to look at",
+        id="find_out missing on a question critical at the top band only",
+    ),
+    pytest.param(
+        lambda b: question(b).update(weight=3) or question(b).pop("find_out"),
+        f"{Q}: find_out",
+        "is required for a question that is critical or has weight 3",
+        id="find_out missing on a weight-3 question",
+    ),
+    # check_caps: this question's own evidence rules
+    pytest.param(
+        lambda b: question(b).update(check_caps={"hsts": {"fail": 1}}),
+        f"{Q}: check_caps",
+        "'hsts' is not among this question's checks; list it in checks first",
+        id="cap on a check the question does not list",
+    ),
+    pytest.param(
+        lambda b: question(b).update(check_caps={"cdn": 1}),
+        f"{Q}: check_caps.cdn",
+        "must be a table of status = highest level",
+        id="cap that is not a table",
+    ),
+    pytest.param(
+        lambda b: question(b).update(check_caps={"cdn": {"error": 1}}),
+        f"{Q}: check_caps.cdn",
+        "unknown status 'error' (statuses: pass, warn, fail)",
+        id="cap on a status that is not evidence",
+    ),
+    pytest.param(
+        lambda b: question(b).update(check_caps={"cdn": {"warn": 3}}),
+        f"{Q}: check_caps.cdn.warn",
+        "must be one of this question's levels 0..2, got 3",
+        id="cap above the highest option",
+    ),
+    pytest.param(
+        lambda b: question(b).update(check_caps={"cdn": {"warn": -1}}),
+        f"{Q}: check_caps.cdn.warn",
+        "must be one of this question's levels 0..2, got -1",
+        id="cap below zero",
+    ),
+    pytest.param(
+        lambda b: question(b).update(check_caps={"cdn": {"warn": "1"}}),
+        f"{Q}: check_caps.cdn.warn",
+        "got '1'",
+        id="cap level as a string",
+    ),
+    pytest.param(
+        lambda b: question(b).update(check_caps=[]),
+        f"{Q}: check_caps",
+        "must be a table",
+        id="check_caps as an array",
     ),
     # options
     pytest.param(
@@ -503,6 +704,12 @@ CASES = [
         f"{Q}: recommendation.levels",
         "achieved level(s) 1",
         id="levels below the bar not covered",
+    ),
+    pytest.param(
+        lambda b: rec(b).update(foundation="yes"),
+        f"{R}.foundation",
+        "must be true or false, got a string",
+        id="foundation as a string",
     ),
     pytest.param(
         lambda b: rec(b).update(effort="XL"),
@@ -766,3 +973,67 @@ def test_shipped_recommendations_use_known_phases_and_dependencies(shipped):
     for recommendation in shipped.recommendations:
         assert recommendation.phase in PHASES
         assert set(recommendation.depends_on) <= ids
+
+
+def test_every_shipped_question_names_its_practice_and_how_to_find_out(shipped):
+    for q in shipped.questions:
+        assert 3 <= len(q.topic) <= 60, q.id
+        assert 2 <= len(q.find_out) <= 4, q.id
+        assert all(step.endswith(".") for step in q.find_out), q.id
+
+
+# The safety basics that come before any scaling work, by the question whose lowest levels
+# they lift a team out of.
+FOUNDATIONS = {
+    "database.backups_and_restores": (0, 1),  # restorable, then restore-tested backups
+    "observability.alerting": (0, 1),  # alerting that reaches a person
+    "security.encryption_in_transit": (0, 1),  # HTTPS with a redirect
+    "security.secrets_management": (0,),  # secrets out of code
+    "devops.pipeline_credentials": (0,),  # deploy credentials out of repositories
+    "security.admin_exposure": (0, 1),  # back-office interfaces not open to the internet
+    "devops.ci_automated_tests": (0, 1),  # CI running tests before deploys
+}
+
+
+@pytest.mark.parametrize(("question_id", "levels"), FOUNDATIONS.items())
+def test_safety_basics_are_foundation_fixes_scheduled_early(shipped, question_id, levels):
+    for level in levels:
+        fixes = shipped.question(question_id).recommendations_for(level)
+        assert any(r.foundation for r in fixes), f"{question_id} at level {level}"
+    for rec in shipped.recommendations:
+        if rec.foundation:
+            assert rec.phase <= 2, rec.id
+
+
+def test_only_safety_basics_are_foundation_fixes(shipped):
+    owners = {r.question_id for r in shipped.recommendations if r.foundation}
+    assert owners == set(FOUNDATIONS)
+
+
+def test_the_top_band_never_needs_the_top_option_of_a_critical_question(shipped):
+    assert [q.id for q in shipped.questions if q.critical and q.required["gt1m"] == 4] == []
+
+
+def test_secrets_and_admin_exposure_are_critical_at_100k(shipped):
+    assert shipped.question("security.secrets_management").critical_from == "100k"
+    assert shipped.question("security.admin_exposure").is_critical_at("100k")
+
+
+def test_claiming_a_cdn_that_the_probe_does_not_see_is_a_contradiction(shipped):
+    delivery = shipped.question("infrastructure.static_and_media_delivery")
+    cdn_level = next(o.level for o in delivery.options if "CDN" in o.label)
+    assert delivery.check_caps["cdn"]["warn"] < cdn_level
+
+
+@pytest.mark.parametrize(
+    "recommendation_id",
+    [
+        "security.https_everywhere",
+        "security.add_baseline_headers",
+        "infrastructure.serve_through_cdn",
+        "architecture.move_email_out_of_request",
+    ],
+)
+def test_obvious_quick_wins_are_small_high_impact_and_unblocked(shipped, recommendation_id):
+    rec = shipped.recommendation(recommendation_id)
+    assert (rec.effort, rec.impact, rec.depends_on) == ("S", 3, ())

@@ -24,6 +24,7 @@ def rec(
     impact: int = 2,
     phase: int = 3,
     depends_on: tuple[str, ...] = (),
+    foundation: bool = False,
 ) -> Recommendation:
     return Recommendation(
         id=rec_id,
@@ -36,6 +37,7 @@ def rec(
         impact=impact,
         phase=phase,
         depends_on=depends_on,
+        foundation=foundation,
     )
 
 
@@ -44,26 +46,33 @@ def question(
     *,
     required: int | dict[str, int] = 2,
     weight: int = 2,
-    critical: bool = False,
+    critical: bool | str = False,
     checks: tuple[str, ...] = (),
     levels: tuple[int, ...] = (0, 1, 2, 3, 4),
     recommendations: tuple[Recommendation, ...] | None = None,
+    check_caps: dict[str, dict[str, int]] | None = None,
+    find_out: tuple[str, ...] = (),
 ) -> Question:
     """A question in the area named by its id's prefix; ``required`` is one level for every
-    band unless a dict is given. Without ``recommendations`` it gets one per level below 4."""
+    band unless a dict is given; ``critical`` is True (every band) or the band it starts at.
+    Without ``recommendations`` it gets one per level below 4."""
     if isinstance(required, int):
         required = dict.fromkeys(BANDS, required)
     if recommendations is None:
         recommendations = tuple(
             rec(f"{question_id}_fix{level}", question_id, (level,)) for level in levels[:-1]
         )
+    critical_from = "1k" if critical is True else critical or None
     return Question(
         id=question_id,
         area=question_id.split(".")[0],
         text=f"How is {question_id}?",
         help="It matters at scale.",
+        topic=f"Practice {question_id}",
+        find_out=find_out,
         weight=weight,
-        critical=critical,
+        critical_from=critical_from,
+        check_caps=check_caps or {},
         checks=checks,
         required=required,
         options=tuple(Option(level, f"Level {level}", f"At level {level}.") for level in levels),

@@ -54,12 +54,13 @@ def test_an_override_reorders_the_roadmap_by_the_new_priority():
     score = scored()
     before = build_roadmap(QUESTIONS, score)
     assert [i.recommendation_id for i in before.items] == ["db.a_fix0", "db.b_fix1"]
-    # high: 50 + 5*2 + 10 = 70 > low: 0 + 10 + 10 = 20; critical: 75 + 20 = 95 > 70.
-    assert before.item("db.b_fix1").priority == priority_score("low", 2, "S") == 20
+    # high: 50 + 2*2 + 5*2 + 10 = 74 > low: 0 + 2*1 + 10 + 10 = 22; critical: 75 + 22 = 97.
+    assert before.item("db.a_fix0").priority == priority_score("high", 2, "S", 2) == 74
+    assert before.item("db.b_fix1").priority == priority_score("low", 2, "S", 1) == 22
     adjusted, _ = apply_overrides(score, [SeverityOverride("db.b", "critical", "Data loss")])
     after = build_roadmap(QUESTIONS, adjusted)
     assert [i.recommendation_id for i in after.items] == ["db.b_fix1", "db.a_fix0"]
-    assert after.item("db.b_fix1").priority == 95
+    assert after.item("db.b_fix1").priority == 97
     assert after.item("db.b_fix1").severity == "critical"
 
 
@@ -68,9 +69,9 @@ def test_lowering_a_severity_moves_the_item_down():
     adjusted, _ = apply_overrides(score, [SeverityOverride("db.a", "low", "Read-only replica")])
     assert adjusted.gap_counts == {"critical": 0, "high": 0, "medium": 0, "low": 2}
     items = build_roadmap(QUESTIONS, adjusted).items
-    # Equal priority (20): ties are broken by id.
+    # Both low now; the one two levels short (22 + 2 = 24) comes before the one a level short.
     assert [i.recommendation_id for i in items] == ["db.a_fix0", "db.b_fix1"]
-    assert {i.priority for i in items} == {20}
+    assert [i.priority for i in items] == [24, 22]
 
 
 def test_an_override_on_a_question_without_a_gap_is_ignored():

@@ -43,6 +43,11 @@ def ids(items):
     return [item.recommendation_id for item in items]
 
 
+def at_zero(questions):
+    """Every question answered at level 0: nothing in place, and known to be so."""
+    return answers(*(at(q.id, 0) for q in questions))
+
+
 def rec_ids(recommendations):
     return [r.id for r in recommendations]
 
@@ -65,9 +70,34 @@ def test_no_gap_no_item():
     assert plan([q], answers(na("a.one"))).items == ()
 
 
-def test_dont_know_is_planned_from_level_zero():
+def test_an_unknown_never_yields_the_level_zero_fix():
     q = question("a.one", required=2)
-    assert ids(plan([q], answers(unknown("a.one"))).items) == ["a.one_fix0"]
+    assert plan([q], answers(unknown("a.one"))).items == ()
+    assert plan([q], {}).items == ()
+
+
+@pytest.mark.parametrize(
+    ("critical", "weight", "expected"),
+    [(True, 1, True), (False, 3, True), (False, 2, False), ("1m", 2, False)],
+)
+def test_an_important_unknown_yields_one_find_out_step(critical, weight, expected):
+    steps = ("Ask the DBA.", "Restore last night's backup into a scratch database.")
+    q = question("a.one", required=2, critical=critical, weight=weight, find_out=steps)
+    items = plan([q], answers(unknown("a.one"))).items
+    if not expected:
+        assert items == ()
+        return
+    [item] = items
+    assert (item.recommendation_id, item.kind, item.title) == (
+        "a.one.find_out",
+        "find_out",
+        "Find out: Practice a.one",
+    )
+    assert item.how == steps
+    assert item.question_ids == ("a.one",)
+    assert item.phase == 1
+    assert not item.quick_win
+    assert "Nobody could answer “How is a.one?”" in item.why
 
 
 def test_without_a_recommendation_for_the_level_the_nearest_lower_one_is_used():
@@ -135,6 +165,38 @@ def test_quick_wins_are_small_effort_and_top_impact(impact, effort, expected):
     assert is_quick_win(impact, effort) is expected
 
 
+def test_foundation_fixes_and_critical_find_outs_come_first_whatever_their_bank_phase():
+    scale_out = question(
+        "a.scale",
+        weight=3,
+        recommendations=(rec("a.scale_fix", "a.scale", (0,), phase=4, impact=3),),
+    )
+    https = question(
+        "b.https",
+        weight=1,
+        recommendations=(rec("b.https_fix", "b.https", (0,), phase=5, foundation=True),),
+    )
+    alerting = question("c.alerting", critical=True)
+    roadmap = plan([scale_out, https, alerting], answers(at("a.scale", 0), at("b.https", 0)))
+    assert ids(roadmap.items) == ["c.alerting.find_out", "b.https_fix", "a.scale_fix"]
+    fix = roadmap.item("b.https_fix")
+    assert (fix.phase, fix.bank_phase, fix.foundation, fix.urgent) == (1, 5, True, True)
+    assert ids(roadmap.top(2)) == ["c.alerting.find_out", "b.https_fix"]
+
+
+def test_a_quick_win_has_nothing_to_wait_for():
+    base = question("a.base", recommendations=(rec("a.base_fix", "a.base", (0,), effort="M"),))
+    quick = question(
+        "b.quick",
+        recommendations=(
+            rec("b.quick_fix", "b.quick", (0,), effort="S", impact=3, depends_on=("a.base_fix",)),
+        ),
+    )
+    blocked = plan([base, quick], at_zero([base, quick])).item("b.quick_fix")
+    free = plan([base, quick], answers(at("a.base", 2), at("b.quick", 0))).item("b.quick_fix")
+    assert (blocked.quick_win, free.quick_win) == (False, True)
+
+
 def test_items_carry_priority_and_quick_win_marks():
     q = question(
         "a.one",
@@ -143,7 +205,8 @@ def test_items_carry_priority_and_quick_win_marks():
         recommendations=(rec("a.fix", "a.one", (0,), effort="S", impact=3),),
     )
     [item] = plan([q], answers(at("a.one", 0))).items
-    assert (item.severity, item.priority, item.quick_win) == ("medium", 50, True)
+    # medium 25 + one level below 2 + impact 3 x 5 + effort S 10
+    assert (item.severity, item.priority, item.quick_win) == ("medium", 52, True)
 
 
 # --- Order ---------------------------------------------------------------------------------------
@@ -170,7 +233,7 @@ def test_items_are_grouped_by_phase_then_priority_then_id():
         question("a.tie", recommendations=(rec("a.b_tie", "a.tie", (0,), phase=2),)),
         question("a.tie2", recommendations=(rec("a.a_tie", "a.tie2", (0,), phase=2),)),
     ]
-    roadmap = plan(questions, {})
+    roadmap = plan(questions, at_zero(questions))
     assert ids(roadmap.items) == ["a.z_first", "a.high_fix", "a.a_tie", "a.b_tie", "a.low_fix"]
 
 
@@ -182,13 +245,14 @@ def test_a_dependency_in_the_same_phase_comes_first_even_with_lower_priority():
         critical=True,
         recommendations=(rec("b.top_fix", "b.top", (0,), phase=3, depends_on=("a.base_fix",)),),
     )
-    roadmap = plan(questions, {})
+    roadmap = plan(questions, at_zero(questions))
     assert ids(roadmap.items) == ["a.base_fix", "b.top_fix"]
     assert roadmap.item("b.top_fix").depends_on == ("a.base_fix",)
 
 
 def test_a_dependency_in_a_later_phase_is_pulled_forward_into_the_dependents_phase():
-    roadmap = plan(chain_questions(dependency_phase=5, dependent_phase=2), {})
+    questions = chain_questions(dependency_phase=5, dependent_phase=2)
+    roadmap = plan(questions, at_zero(questions))
     assert ids(roadmap.items) == ["a.base_fix", "b.top_fix"]
     base = roadmap.item("a.base_fix")
     assert (base.phase, base.bank_phase, base.pulled_forward) == (2, 5, True)
@@ -205,7 +269,9 @@ def test_dependencies_outside_the_roadmap_are_listed_with_their_state():
     needs = ("a.done_fix", "a.skip_fix", "a.later_fix", "a.gone_fix", "b.base_fix")
     top = question("b.top", recommendations=(rec("b.top_fix", "b.top", (0,), depends_on=needs),))
     base = question("b.base", recommendations=(rec("b.base_fix", "b.base", (0,)),))
-    given_answers = answers(at("a.done", 2), na("a.skip"), at("a.later", 0))
+    given_answers = answers(
+        at("a.done", 2), na("a.skip"), at("a.later", 0), at("b.top", 0), at("b.base", 0)
+    )
     roadmap = plan([done, skipped, not_needed, top, base], given_answers)
     item = roadmap.item("b.top_fix")
     assert [(d.recommendation_id, d.state) for d in item.dependencies] == [
@@ -222,12 +288,13 @@ def test_a_dependency_cycle_is_a_clear_error():
     one = question("a.one", recommendations=(rec("a.x", "a.one", (0,), depends_on=("a.y",)),))
     two = question("a.two", recommendations=(rec("a.y", "a.two", (0,), depends_on=("a.x",)),))
     with pytest.raises(RoadmapCycleError, match=r"a\.x -> a\.y -> a\.x") as raised:
-        plan([one, two], {})
+        plan([one, two], at_zero([one, two]))
     assert raised.value.cycle == ("a.x", "a.y", "a.x")
 
 
 def test_by_phase_lists_all_six_phases_in_order():
-    phases = plan(chain_questions(3, 4), {}).by_phase()
+    questions = chain_questions(3, 4)
+    phases = plan(questions, at_zero(questions)).by_phase()
     assert list(phases) == list(PHASES) == [1, 2, 3, 4, 5, 6]
     assert ids(phases[3]) == ["a.base_fix"]
     assert ids(phases[4]) == ["b.top_fix"]
@@ -246,7 +313,7 @@ def test_top_takes_the_highest_priorities_with_their_prerequisites_in_roadmap_or
         ),
         question("d.high", weight=3, recommendations=(rec("d.high_fix", "d.high", (0,)),)),
     ]
-    roadmap = plan(questions, {})
+    roadmap = plan(questions, at_zero(questions))
     assert ids(roadmap.top(2)) == ["b.base_fix", "c.urgent_fix"]
     # The next best (d.high_fix) fits in 3; with only 1 slot the urgent pair does not fit.
     assert ids(roadmap.top(3)) == ["b.base_fix", "c.urgent_fix", "d.high_fix"]
@@ -255,7 +322,8 @@ def test_top_takes_the_highest_priorities_with_their_prerequisites_in_roadmap_or
 
 
 def test_the_roadmap_converts_to_plain_json():
-    roadmap = plan(chain_questions(5, 2), {})
+    questions = chain_questions(5, 2)
+    roadmap = plan(questions, at_zero(questions))
     document = json.loads(json.dumps(roadmap.to_dict()))
     assert [i["recommendation_id"] for i in document["items"]] == ids(roadmap.items)
     assert document["items"][0]["phase_title"] == PHASES[2]
@@ -266,7 +334,8 @@ def test_methodology_is_generated_from_the_rules():
     text = "\n".join(p for section in METHODOLOGY for p in section.paragraphs)
     assert f"{roadmap_module.IMPACT_POINTS} x impact" in text
     assert "critical 75" in text
-    assert f"effort {roadmap_module.QUICK_WIN_EFFORT} and impact 3" in text
+    assert f"effort {roadmap_module.QUICK_WIN_EFFORT}, impact 3 or more" in text
+    assert "An unknown never produces the level-0 fix" in text
     assert "pulled forward" in text
 
 
@@ -286,9 +355,13 @@ def test_roadmap_order_always_respects_dependencies(given_answers, band, evidenc
             assert roadmap.item(dependency).phase <= item.phase
         assert item.phase <= item.bank_phase
     assert [i.phase for i in roadmap.items] == sorted(i.phase for i in roadmap.items)
-    # Every gap is planned for (the shipped bank covers every level below the bar).
-    planned = {qid for item in roadmap.items for qid in item.question_ids}
+    # Every known gap is planned for (the shipped bank covers every level below the bar);
+    # unknowns only ever get a "find out" step, never a fix.
+    fixes = [item for item in roadmap.items if item.kind == "fix"]
+    planned = {qid for item in fixes for qid in item.question_ids}
     assert planned == {q.question_id for q in score.gaps}
+    find_outs = {item.question_ids[0] for item in roadmap.items if item.kind == "find_out"}
+    assert all(score.question(qid).flagged_unknown for qid in find_outs)
     assert roadmap.uncovered == ()
     # "Start here" is never blocked by an item it leaves out.
     top = roadmap.top(n)

@@ -31,7 +31,7 @@ from assessments.results.domain.scoring import (
     score_assessment,
 )
 from checks.engine.catalog.base import STATUSES
-from checks.engine.ids import CHECK_IDS
+from checks.engine.ids import CHECK_IDS, CHECK_TITLES
 
 PROBE_FORMAT = "scaleready.probe"  # as written by checks.engine.probe.report_to_dict
 PROBE_FORMAT_VERSION = 1
@@ -131,19 +131,28 @@ class Command(BaseCommand):
                 f"question bank {bank.version}"
             )
         )
-        verdict = f"{VERDICT_LABELS[score.verdict].upper()} - overall {score.overall:.1f}/100"
+        verdict = VERDICT_LABELS[score.verdict].upper()
+        if score.provisional:
+            verdict += " (provisional)"
+        if score.overall is not None:
+            verdict += f" - maturity of what is known {score.overall:.1f}/100"
         write(f"\nVerdict: {self._verdict_style(score.verdict)(verdict)}")
-        for reason in score.verdict_reasons:
-            write(f"  - {reason}")
+        for reason in score.reasons:
+            write(f"  - {reason.text}")
+        coverage = score.coverage
+        write(
+            f"  Known: {coverage.known} of {coverage.applicable} applicable questions "
+            f"({coverage.percent}%), {coverage.critical_known} of {coverage.critical} critical"
+        )
         counts = ", ".join(f"{n} {severity}" for severity, n in score.gap_counts.items())
-        write(f"  Gaps by severity: {counts}")
+        write(f"  Known gaps by severity: {counts}")
 
         write(self.style.MIGRATE_HEADING("\nArea scores"))
         for area in score.areas:
             title = bank.area(area.area).title
             value = "  n/a" if area.score is None else f"{area.score:5.1f}"
             write(
-                f"  {title:<28} {value}   {area.answered}/{area.total} answered, "
+                f"  {title:<28} {value}   {area.known}/{area.applicable} known, "
                 f"{area.gaps} gap(s), {area.unknown} don't know, {area.not_applicable} N/A"
             )
 
@@ -152,13 +161,13 @@ class Command(BaseCommand):
             write("  None.")
         for item in score.contradictions:
             write(
-                f"  {item.question_id}: claimed level {item.claimed_level} "
+                f"  {bank.question(item.question_id).topic}: claimed level {item.claimed_level} "
                 f'("{item.claimed_label}"), lowered to {item.lowered_to}'
             )
             for result in item.observed:
+                title = CHECK_TITLES.get(result.check_id, result.check_id)
                 write(
-                    f"    {result.status.upper()} {result.check_id} on {result.target_url}: "
-                    f"{result.message}"
+                    f"    {result.status.upper()} {title} on {result.target_url}: {result.message}"
                 )
 
         write(self.style.MIGRATE_HEADING("\nCapacity headroom"))
@@ -173,13 +182,21 @@ class Command(BaseCommand):
         )
         for number, item in enumerate(top, start=1):
             marks = ", quick win" if item.quick_win else ""
+            kind = (
+                "find out"
+                if item.kind == "find_out"
+                else "safety basic"
+                if item.foundation
+                else item.severity
+            )
             write(
                 f"  {number:2}. [phase {item.phase} {item.phase_title}] {item.title} "
-                f"({item.recommendation_id}; {item.severity}, effort {item.effort}, "
-                f"impact {item.impact}, priority {item.priority}{marks})"
+                f"({kind}, effort {item.effort}, impact {item.impact}, "
+                f"priority {item.priority}{marks})"
             )
         if roadmap.uncovered:
-            write(f"  Gaps without a recommendation: {', '.join(roadmap.uncovered)}")
+            topics = ", ".join(bank.question(qid).topic for qid in roadmap.uncovered)
+            write(f"  Gaps without a recommendation: {topics}")
 
     def _verdict_style(self, verdict: str):
         return {
@@ -187,6 +204,7 @@ class Command(BaseCommand):
             "nearly_ready": self.style.WARNING,
             "at_risk": self.style.WARNING,
             "not_ready": self.style.ERROR,
+            "insufficient": self.style.WARNING,
         }[verdict]
 
 
