@@ -46,10 +46,12 @@ def test_saves_and_their_audit_events_survive_killed_connections(owner, bank_ver
     outcomes: list[int] = []
     error_pages: list[str] = []
     stop = threading.Event()
+    logged_in = threading.Event()
 
     def save_answers():
         client = Client(raise_request_exception=False)
-        client.force_login(owner.user)
+        client.force_login(owner.user)  # before any kill: signing in is not under test
+        logged_in.set()
         versions = {q.key: 0 for q in questions}
         index = 0
         while not stop.is_set():
@@ -77,6 +79,7 @@ def test_saves_and_their_audit_events_survive_killed_connections(owner, bank_ver
 
     saver = threading.Thread(target=save_answers)
     saver.start()
+    assert logged_in.wait(timeout=30), "the saving client could not sign in"
     kills = 0
     deadline = time.monotonic() + SAVE_SECONDS
     try:
