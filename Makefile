@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench loadtest clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (none found on PATH)."; exit 1; }
@@ -50,6 +50,12 @@ test: install lint
 
 bench: install
 	$(BIN)/python -m pytest tests/bench -q -s
+
+# Production-like load test (granian + worker on PostgreSQL and Redis, Locust headless);
+# not part of `make test`. Options: LOAD_USERS, LOAD_SECONDS, ... (tests/load/run.py).
+loadtest: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,load]'
+	$(BIN)/python -m tests.load.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

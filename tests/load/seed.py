@@ -1,0 +1,71 @@
+"""Seed the load-test database: one account, workspace, system and full assessment per
+simulated person, so nobody waits on anybody else's optimistic version.
+
+Run by ``tests/load/run.py`` with the load environment; writes what the locustfile needs to
+the JSON file given as the first argument.
+"""
+
+import json
+import os
+import sys
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+
+from assessments.bank.models import Question  # noqa: E402
+from assessments.bank.services import shipped_bank_version  # noqa: E402
+from assessments.questionnaire.services import answers_import  # noqa: E402
+from assessments.workspaces.models import Assessment, Membership, System  # noqa: E402
+from assessments.workspaces.services import system_save, user_signup  # noqa: E402
+from tests.profiles import early_startup  # noqa: E402
+
+PASSWORD = "load-test-password-1"
+
+
+def seed(people: int, target_url: str) -> dict:
+    bank_version = shipped_bank_version()
+    questions = list(
+        Question.objects.filter(bank_version=bank_version)
+        .order_by("position")
+        .values_list("key", "area")
+    )
+    accounts = []
+    for index in range(people):
+        email = f"load-{index}@scaleready.local"
+        user = get_user_model().objects.filter(username=email).first()
+        if user is None:
+            user = user_signup(email=email, password=PASSWORD, name=f"Load {index}")
+        workspace = Membership.objects.filter(user=user).first().workspace
+        system = workspace.systems.first()
+        if system is None:
+            system = System(
+                workspace=workspace, name="Load target", current_users=5_000, target_users=100_000
+            )
+            system_save(system, [target_url])
+        assessment = Assessment.objects.filter(system=system).first()
+        if assessment is None:
+            assessment = Assessment.objects.create(
+                system=system, title="Load audit", bank_version=bank_version, band="100k"
+            )
+            answers_import(assessment, early_startup(), user)  # ~100 gaps, like a real audit
+        versions = dict(assessment.answers.values_list("question__key", "version"))
+        accounts.append(
+            {
+                "email": email,
+                "password": PASSWORD,
+                "system_id": system.pk,
+                "assessment_id": assessment.pk,
+                "versions": versions,
+            }
+        )
+    return {"questions": questions, "accounts": accounts}
+
+
+if __name__ == "__main__":
+    out, people, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    with open(out, "w") as handle:
+        json.dump(seed(people, target), handle)
