@@ -20,6 +20,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty shared cache: test databases reuse row ids, and
+    cached tables, rate-limit counters and lock-outs are keyed by them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_member(db):
     """Create a user with a role in a workspace (a new workspace unless one is given)."""

@@ -1,16 +1,17 @@
 """Portfolio reads: the flat queries behind the tables, the cache that keeps them, the
 clients overview.
 
-Everything is cached per workspace and filter set under a key that includes a "data stamp"
-(one aggregate query over the workspace's assessments, answers, systems, clients, roadmap
-entries and custom questions), so any change to those gives a new key and fresh tables in
-every process that shares the cache.
+Built tables are cached per workspace and filter set twice: under the workspace's current
+"data stamp" (fresh) and as the latest build (shown, marked stale, while a worker rebuilds
+it: ``assessments.portfolio.services``). The stamp is one query whose cost does not grow with
+the number of answers: answer and roadmap changes are read from the audit log's latest
+event (every such change is audited), the rest from small aggregates.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -21,6 +22,7 @@ from django.db.models import Aggregate, Case, Count, F, IntegerField, Q, TextFie
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from assessments.audit.models import AuditEvent
 from assessments.bank.domain.bank import BANDS
 from assessments.bank.models import BankVersion, Question
 from assessments.portfolio.domain.scores import STATE_CODES, question_frame
@@ -32,7 +34,6 @@ from assessments.portfolio.domain.tables import (
 )
 from assessments.questionnaire.models import Answer
 from assessments.results.domain import scoring
-from assessments.results.models import RoadmapEntry
 from assessments.workspaces.models import Assessment, AssessmentStatus, Client, System
 
 CELL_STATE = 8
@@ -180,54 +181,82 @@ def load_frames(workspace_id: int, filters: PortfolioFilters) -> dict[str, pd.Da
 def data_stamp(workspace_id: int) -> str:
     """One query whose result changes whenever anything the tables are built from changes.
 
-    Counts catch deletions, maximum timestamps and the sum of answer versions catch edits
-    (every answer save bumps its version). Clients have no timestamp: a renamed client shows
-    with its new name after the next change to the workspace's data.
+    Answers and roadmap entries change only through audited services (saves, imports,
+    carry-overs, bank upgrades, roadmap edits), so the workspace's latest audit event stands
+    for all of them: an index lookup, whatever the number of answers. Systems, clients,
+    assessments and custom questions are counted with their latest change (a few rows per
+    system). Clients have no timestamp: a renamed client shows with its new name after the
+    next change to the workspace's data.
     """
     assessment = Assessment._meta.db_table
     system = System._meta.db_table
-    answer = Answer._meta.db_table
-    roadmap = RoadmapEntry._meta.db_table
-    question = Question._meta.db_table
     client = Client._meta.db_table
+    question = Question._meta.db_table
+    audit = AuditEvent._meta.db_table
     # Table names come from model metadata; the only value, the workspace id, is a parameter.
-    # Each table is read once (a cross join of one-row aggregates).
     sql = f"""
         SELECT * FROM
           (SELECT COUNT(*), MAX(updated_at) FROM {system} WHERE workspace_id = %s) s,
           (SELECT COUNT(*), MAX(id) FROM {client} WHERE workspace_id = %s) c,
           (SELECT COUNT(*), MAX(a.updated_at) FROM {assessment} a
              JOIN {system} s ON a.system_id = s.id WHERE s.workspace_id = %s) a,
-          (SELECT COUNT(*), SUM(r.version), MAX(r.answered_at) FROM {answer} r
-             JOIN {assessment} a ON r.assessment_id = a.id
-             JOIN {system} s ON a.system_id = s.id WHERE s.workspace_id = %s) r,
-          (SELECT COUNT(*), MAX(e.updated_at) FROM {roadmap} e
-             JOIN {assessment} a ON e.assessment_id = a.id
-             JOIN {system} s ON a.system_id = s.id WHERE s.workspace_id = %s) e,
-          (SELECT COUNT(*), MAX(id) FROM {question} WHERE workspace_id = %s) q
+          (SELECT COUNT(*), MAX(id) FROM {question} WHERE workspace_id = %s) q,
+          (SELECT (SELECT id FROM {audit} WHERE workspace_id = %s
+                   ORDER BY at DESC, id DESC LIMIT 1)) e
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [workspace_id] * 6)
+        cursor.execute(sql, [workspace_id] * 5)
         row = cursor.fetchone()
     return hashlib.sha256(repr(row).encode()).hexdigest()[:24]
 
 
-def portfolio(workspace_id: int, filters: PortfolioFilters | None = None) -> Portfolio:
-    """The workspace's dashboard tables: from the cache when nothing changed, else rebuilt."""
-    filters = filters or PortfolioFilters()
-    stamp = data_stamp(workspace_id)
-    key = f"analytics:v{CACHE_VERSION}:{workspace_id}:{stamp}:{filters.cache_key()}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+def _fresh_key(workspace_id: int, stamp: str, filters: PortfolioFilters) -> str:
+    return f"analytics:v{CACHE_VERSION}:{workspace_id}:{stamp}:{filters.cache_key()}"
+
+
+def _latest_key(workspace_id: int, filters: PortfolioFilters) -> str:
+    return f"analytics:v{CACHE_VERSION}:{workspace_id}:latest:{filters.cache_key()}"
+
+
+def portfolio_cached(workspace_id: int, filters: PortfolioFilters, stamp: str) -> Portfolio | None:
+    """The tables from the cache, building nothing: fresh when they were built at ``stamp``
+    (see ``data_stamp``), else the latest build marked ``stale``; None when never built."""
+    fresh = cache.get(_fresh_key(workspace_id, stamp, filters))
+    if fresh is not None:
+        return fresh
+    latest = cache.get(_latest_key(workspace_id, filters))
+    return replace(latest, stale=True) if latest is not None else None
+
+
+def portfolio_build(
+    workspace_id: int, filters: PortfolioFilters, stamp: str | None = None
+) -> Portfolio:
+    """Build the tables from the database; keep them as fresh and as the latest build.
+
+    The stamp is read before the data, so a change made while building files the result
+    under the old stamp: the next read finds it stale and asks for another build.
+    """
+    stamp = stamp or data_stamp(workspace_id)
     built = build_portfolio(
         load_frames(workspace_id, filters),
         built_at=timezone.now().isoformat(),
         tz=timezone.get_current_timezone(),
         status_labels=dict(AssessmentStatus.choices),
     )
-    cache.set(key, built, CACHE_SECONDS)
+    cache.set(_fresh_key(workspace_id, stamp, filters), built, CACHE_SECONDS)
+    cache.set(_latest_key(workspace_id, filters), built, CACHE_SECONDS)
     return built
+
+
+def portfolio(workspace_id: int, filters: PortfolioFilters | None = None) -> Portfolio:
+    """The tables as of now: from the cache when nothing changed, else built here (exports,
+    which must hold the latest data)."""
+    filters = filters or PortfolioFilters()
+    stamp = data_stamp(workspace_id)
+    cached = portfolio_cached(workspace_id, filters, stamp)
+    if cached is not None and not cached.stale:
+        return cached
+    return portfolio_build(workspace_id, filters, stamp)
 
 
 @dataclass(frozen=True)
@@ -236,10 +265,12 @@ class ClientGroup:
     systems: list[dict]
 
 
-def client_overview(workspace_id: int, clients: list[Client]) -> list[ClientGroup]:
-    """Each client (in the order given) with its systems, their latest assessment and trend;
-    systems without a client come last under ``None``. Two queries plus ``portfolio``'s."""
-    trends = system_trends(portfolio(workspace_id))
+def client_overview(
+    workspace_id: int, clients: list[Client], board: Portfolio
+) -> list[ClientGroup]:
+    """Each client (in the order given) with its systems, their latest assessment and trend
+    in ``board``; systems without a client come last under ``None``. One query."""
+    trends = system_trends(board)
     systems = System.objects.filter(workspace_id=workspace_id).order_by("name", "pk")
     by_client: dict[int | None, list[dict]] = {}
     for pk, name, client_id in systems.values_list("pk", "name", "client_id"):
@@ -252,16 +283,15 @@ def client_overview(workspace_id: int, clients: list[Client]) -> list[ClientGrou
     return groups
 
 
-def assessment_percentiles_of(assessment, results) -> dict:
+def assessment_percentiles_of(assessment, results, board: Portfolio) -> dict:
     """Per area, where this assessment's answers put the system among the workspace's other
-    systems (their latest assessments). Answers only, like the portfolio."""
+    systems (their latest assessments in ``board``). Answers only, like the portfolio."""
     answers = {
         q.question_id: scoring.AnswerValue(q.question_id, q.state, q.claimed)
         for q in results.score.questions
         if q.state != scoring.UNANSWERED
     }
     own = scoring.score_assessment(results.questions.values(), answers, assessment.band)
-    board = portfolio(assessment.system.workspace_id)
     ranks = area_percentiles(
         board, assessment.system_id, {area.area: area.score for area in own.areas}
     )
@@ -273,4 +303,4 @@ def assessment_percentiles_of(assessment, results) -> dict:
         }
         for area in own.areas
     ]
-    return {"available": ranks is not None, "rows": rows}
+    return {"available": ranks is not None, "rows": rows, "board": board}

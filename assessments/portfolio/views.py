@@ -16,6 +16,7 @@ from assessments.portfolio.selectors import (
     client_overview,
     portfolio,
 )
+from assessments.portfolio.services import portfolio_current
 from assessments.results.domain.charts import distribution_chart
 from assessments.results.selectors import system_results
 from assessments.workspaces import access
@@ -49,7 +50,7 @@ def table_rows(frame, limit: int | None = None) -> dict:
 @login_required
 def dashboard(request, workspace_id):
     workspace, form, filters = workspace_and_filters(request, workspace_id)
-    board = portfolio(workspace.pk, filters)
+    board = portfolio_current(workspace.pk, filters)
     query = request.GET.urlencode()
     latest = board.latest.drop(columns=["Assessment ID", "System ID"], errors="ignore")
     context = {
@@ -111,7 +112,7 @@ def client_list(request, workspace_id):
     clients = list(workspace.clients.order_by("name", "pk"))
     context = {
         "workspace": workspace,
-        "groups": client_overview(workspace.pk, clients),
+        "groups": client_overview(workspace.pk, clients, portfolio_current(workspace.pk)),
         "has_clients": bool(clients),
         "form": form,
         "can_edit": can_edit,
@@ -137,7 +138,11 @@ def assessment_percentiles(request, assessment_id):
         "assessment": assessment,
         "system": assessment.system,
         "workspace": assessment.system.workspace,
-        "percentiles": assessment_percentiles_of(assessment, system_results(assessment)),
+        "percentiles": assessment_percentiles_of(
+            assessment,
+            system_results(assessment),
+            portfolio_current(assessment.system.workspace_id),
+        ),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{PERCENTILES_PAGE}#percentiles", context)

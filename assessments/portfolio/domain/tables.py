@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 import pandas as pd
 
@@ -42,6 +42,13 @@ class Portfolio:
     trend: pd.DataFrame
     trend_by_client: pd.DataFrame
     built_at: str = field(default="")
+    # The data changed since it was built: shown as it was while a worker rebuilds it.
+    stale: bool = field(default=False)
+
+    @property
+    def built_time(self) -> datetime | None:
+        """When the tables were built (``built_at`` is kept as text for the cache)."""
+        return datetime.fromisoformat(self.built_at) if self.built_at else None
 
     @property
     def empty(self) -> bool:

@@ -5,17 +5,22 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from assessments.bank.models import Question
 from assessments.portfolio.domain.tables import TABLES, area_percentiles
+from assessments.portfolio.selectors import PortfolioFilters, data_stamp
 from assessments.portfolio.selectors import portfolio as portfolio_board
+from assessments.portfolio.services import filters_to_args, portfolio_rebuild, portfolio_refresh
 from assessments.questionnaire.models import Answer, AnswerState
-from assessments.questionnaire.services import answers_import
+from assessments.questionnaire.services import answers_import, custom_question_create
 from assessments.results.selectors import assessment_results
 from assessments.workspaces.models import Assessment, Role
+from assessments.workspaces.services import system_save
 from tests.factories import AssessmentFactory, ClientFactory, SystemFactory
 from tests.profiles import early_startup, growing_product, mature_platform
 
@@ -132,29 +137,137 @@ def test_empty_workspace_shows_an_empty_state(owner, login):
     assert "No assessments yet" in response.content.decode()
 
 
-def test_a_changed_answer_changes_the_dashboard(portfolio, owner, login, bank_version):
+def overall_of(board, assessment) -> float:
+    return board.latest.set_index("Assessment ID").loc[assessment.pk, "Overall"]
+
+
+def test_a_changed_answer_reaches_the_dashboard_through_a_rebuild_outside_the_request(
+    portfolio, owner, login, bank_version
+):
     client = login(owner.user)
-    before = dashboard(client, owner.workspace).context["board"].latest
     loose = portfolio["loose"]
-    before_score = before.set_index("Assessment ID").loc[loose.pk, "Overall"]
+    before = dashboard(client, owner.workspace).context["board"]
     # The same request again is served from the cache: the very same tables.
-    assert dashboard(client, owner.workspace).context["board"].built_at == (
-        dashboard(client, owner.workspace).context["board"].built_at
-    )
+    again = dashboard(client, owner.workspace)
+    assert again.context["board"].built_at == before.built_at
+    assert "up to date with every answer" in again.content.decode()
+
     answers_import(loose, mature_platform(), owner.user)
-    after = dashboard(client, owner.workspace).context["board"].latest
-    after_score = after.set_index("Assessment ID").loc[loose.pk, "Overall"]
-    assert after_score != before_score
-    assert after_score == assessment_results(Assessment.objects.get(pk=loose.pk)).score.overall
+    with CaptureQueriesContext(connection) as queries:
+        stale = dashboard(client, owner.workspace)
+    # Right after the change the page shows the latest build, says so, and builds nothing.
+    board = stale.context["board"]
+    assert board.stale
+    assert board.built_at == before.built_at
+    assert overall_of(board, loose) == overall_of(before, loose)
+    assert "the latest changes are being added" in stale.content.decode()
+    assert not any("GROUP_CONCAT" in q["sql"] or "STRING_AGG" in q["sql"] for q in queries)
+    # One rebuild is asked for, however many times the page is opened meanwhile.
+    assert not portfolio_refresh(owner.workspace.pk, PortfolioFilters())
+
+    portfolio_rebuild(owner.workspace.pk, filters_to_args(PortfolioFilters()))  # the worker
+    fresh = dashboard(client, owner.workspace).context["board"]
+    assert not fresh.stale
+    expected = assessment_results(Assessment.objects.get(pk=loose.pk)).score.overall
+    assert overall_of(fresh, loose) == expected != overall_of(before, loose)
+    assert portfolio_refresh(owner.workspace.pk, PortfolioFilters())  # the claim was released
 
 
-def test_one_answer_edit_invalidates_the_cache(portfolio, owner):
-    first = portfolio_board(owner.workspace.pk)
+def rename_system(portfolio, owner, http):
+    system = portfolio["loose"].system
+    system.name = "Renamed"
+    system_save(system, list(system.targets.values_list("url", flat=True)))
+
+
+def save_an_answer(portfolio, owner, http):
     answer = Answer.objects.filter(assessment=portfolio["loose"], state="level").first()
-    Answer.objects.filter(pk=answer.pk).update(
-        level=0 if answer.level else 1, version=answer.version + 1
+    response = http.post(
+        reverse("answer", args=[portfolio["loose"].pk, answer.question.key]),
+        {"choice": str(0 if answer.level else 1), "base_version": answer.version},
     )
-    assert portfolio_board(owner.workspace.pk).built_at != first.built_at
+    assert response.status_code == 302
+
+
+def edit_a_roadmap_item(portfolio, owner, http):
+    key = (
+        http.get(reverse("roadmap", args=[portfolio["loose"].pk]))
+        .context["edited"]
+        .visible_rows()[0]
+        .key
+    )
+    response = http.post(
+        reverse("roadmap_item_update", args=[portfolio["loose"].pk, key]),
+        {"status": "done", "owner": "", "target_date": "", "hidden_reason": ""},
+    )
+    assert response.status_code == 302
+
+
+def add_a_custom_question(portfolio, owner, http):
+    custom_question_create(
+        owner.workspace,
+        "architecture",
+        {
+            "text": "Do you know which service owns each table?",
+            "topic": "Table ownership",
+            "help": "Ownership decides who may change a table.",
+            "weight": 2,
+            "critical_from": "",
+            "find_out": [],
+            "option_labels": ["Nobody knows", "Written down", "Enforced"],
+            "required": {"1k": 0, "10k": 1, "100k": 1, "1m": 2, "gt1m": 2},
+            "rec_title": "Give every table one owning service",
+            "rec_why": "Shared tables couple deploys.",
+            "rec_how": ["List the tables.", "Name an owner for each."],
+            "rec_effort": "S",
+            "rec_impact": 2,
+            "rec_phase": 2,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        save_an_answer,
+        lambda p, o, h: answers_import(p["loose"], growing_product(), o.user),
+        edit_a_roadmap_item,
+        rename_system,
+        add_a_custom_question,
+        lambda p, o, h: ClientFactory(workspace=o.workspace),
+        lambda p, o, h: AssessmentFactory(
+            system=p["loose"].system, bank_version=p["loose"].bank_version
+        ),
+        lambda p, o, h: Assessment.objects.get(pk=p["second"].pk).delete(),
+    ],
+    ids=[
+        "answer",
+        "import",
+        "roadmap",
+        "system",
+        "custom question",
+        "client",
+        "new assessment",
+        "deleted assessment",
+    ],
+)
+def test_every_change_the_tables_depend_on_moves_the_data_stamp(portfolio, owner, login, change):
+    http = login(owner.user)
+    before = data_stamp(owner.workspace.pk)
+    assert data_stamp(owner.workspace.pk) == before  # nothing changed, nothing moves
+    change(portfolio, owner, http)
+    assert data_stamp(owner.workspace.pk) != before
+
+
+def test_the_data_stamp_costs_one_query_whatever_the_number_of_answers(
+    owner, make_member, bank_version
+):
+    large = make_member(Role.OWNER)
+    add_bulk_portfolio(large.workspace, bank_version, 30)
+    for workspace in (owner.workspace, large.workspace):
+        with CaptureQueriesContext(connection) as queries:
+            data_stamp(workspace.pk)
+        assert len(queries) == 1
+        assert Answer._meta.db_table not in queries[0]["sql"]
 
 
 def test_csv_exports_round_trip_through_pandas(portfolio, owner, login):
