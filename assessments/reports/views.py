@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from assessments.downloads import download_name
 from assessments.reports.exports import EXPORTS, export_content
-from assessments.reports.forms import BrandingForm
-from assessments.reports.models import Branding, ReportFile, ShareLink
+from assessments.reports.forms import BrandingForm, ConsultantSummaryForm
+from assessments.reports.models import MAX_CONSULTANT_SUMMARY, Branding, ReportFile, ShareLink
 from assessments.reports.selectors import (
     branding_of,
     consultant_copy_exists,
@@ -28,6 +28,7 @@ from assessments.reports.selectors import (
 from assessments.reports.services import (
     branding_save,
     consultant_notes_in_pdf_set,
+    consultant_summary_save,
     report_start,
     reports_sweep,
     share_link_create,
@@ -71,6 +72,7 @@ def report_view(request, assessment_id):
         "share_days": SHARE_DAYS,
         "site_url": settings.SITE_URL.rstrip("/"),
         "exports": EXPORTS,
+        "consultant_summary_limit": MAX_CONSULTANT_SUMMARY,
     }
     return render(request, REPORT_PAGE, context)
 
@@ -135,6 +137,19 @@ def report_download(request, report_id):
             content_type="application/pdf",
         )
     return pdf_response(report)
+
+
+@login_required
+@require_POST
+def report_consultant_summary(request, assessment_id):
+    """Owners and consultants write the summary the PDF and the DOCX print for the client."""
+    assessment = assessment_for(request.user, assessment_id, access.CONSULT)
+    form = ConsultantSummaryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["text"]))
+    elif consultant_summary_save(assessment, form.cleaned_data["text"], request.user):
+        messages.success(request, "Summary saved. Regenerate the PDF to print it.")
+    return redirect("report", assessment.pk)
 
 
 @login_required
