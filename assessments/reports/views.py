@@ -34,6 +34,7 @@ from assessments.reports.services import (
     share_link_create,
     share_link_revoke,
 )
+from assessments.reports.word import report_docx
 from assessments.results.selectors import system_results
 from assessments.workspaces import access
 from assessments.workspaces.models import Workspace
@@ -243,6 +244,22 @@ def export_file(request, assessment_id, export):
         "" if stem == "all" else stem,
     )
     response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@login_required
+def report_word(request, assessment_id):
+    """The report as an editable Word file; consultant notes as in the consultant's PDF."""
+    assessment = assessment_for(request.user, assessment_id)
+    can_consult = access.role_allows(assessment.member_role, access.CONSULT)
+    with_notes = can_consult and assessment.include_consultant_notes
+    content = report_docx(assessment, system_results(assessment), consultant_notes=with_notes)
+    name = download_name(assessment.system.name, timezone.localdate(), "docx")
+    response = HttpResponse(content, content_type=DOCX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

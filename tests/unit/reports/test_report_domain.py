@@ -101,3 +101,33 @@ def test_evidence_details_never_show_a_python_repr():
     assert group.title == "A probe check"
     for text in group.details:
         assert "{" not in text and "[" not in text and "'" not in text
+
+
+def test_chart_images_draw_each_bar_in_its_colour_and_the_radar():
+    import io
+
+    from PIL import Image
+
+    from assessments.reports.domain.chart_images import SCALE, bars_png, radar_png
+    from assessments.reports.domain.charts import RadarAxis
+    from assessments.results.domain.charts import CHART_FILLS, area_chart
+
+    scored = [
+        type("S", (), {"area": "db", "score": 80.0, "applicable": 3})(),
+        type("S", (), {"area": "ops", "score": None, "applicable": 3})(),
+    ]
+    chart = area_chart(scored, {"db": "Database"})
+    image = Image.open(io.BytesIO(bars_png(chart))).convert("RGB")
+    assert image.height == chart["height"] * SCALE
+    fill = CHART_FILLS[chart["rows"][0]["band"]]
+    rgb = tuple(int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    middle_of_bar = ((200 + chart["rows"][0]["width"] // 2) * SCALE, 16 * SCALE)
+    assert image.getpixel(middle_of_bar) == rgb
+    second_bar = ((200 + 5) * SCALE, (chart["rows"][1]["y"] + 16) * SCALE)
+    assert image.getpixel(second_bar) != rgb  # no score, no bar
+
+    radar = radar_chart([RadarAxis(f"area {i}", 2.0, 3.0) for i in range(5)])
+    picture = Image.open(io.BytesIO(radar_png(radar))).convert("RGB")
+    centre = (int((radar["centre"] + 110) * SCALE), int(radar["centre"] * SCALE))
+    r, g, b = picture.getpixel(centre)
+    assert b > r and b > g  # inside the achieved polygon: tinted blue
