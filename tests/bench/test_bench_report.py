@@ -5,8 +5,8 @@ against the PDF, all in one run."""
 import statistics
 import time
 
-from pypdf import PdfReader
 from django.conf import settings
+from pypdf import PdfReader
 from weasyprint import HTML
 
 from assessments.questionnaire.services import answers_import
