@@ -163,6 +163,10 @@ def test_contents_list_every_section_with_its_page(full_report):
     assert titles == [squash(h.replace("&amp;", "&")) for h in headings]
     for expected in ("Consultant summary", "Accepted exceptions", "Appendix: probe evidence"):
         assert expected in titles
+    pages = {squash(entry["title"]): int(entry["page"]) for entry in entries}
+    after_summary = titles[titles.index("Executive summary") + 1]
+    assert pages[after_summary] == pages["Executive summary"] + 1  # the summary is one page
+    assert pages["Roadmap by phase"] == pages["Roadmap"] + 1  # the timeline is one page
     previous = 0
     for entry in entries:
         page = int(entry["page"])
