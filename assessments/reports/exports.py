@@ -28,6 +28,7 @@ EXPORTS = (
     ("roadmap.md", "Roadmap (Markdown)"),
 )
 SHEETS = {"answers": "Answers", "findings": "Findings", "roadmap": "Roadmap"}
+LINK_SEPARATOR = "\n"  # one link a line in a spreadsheet cell; a list in JSON
 KIND_LABELS = {"fix": "Fix", "find_out": "Find out", "custom": "Custom"}
 
 
@@ -49,6 +50,9 @@ def answers_frame(assessment: Assessment, results: Results) -> pd.DataFrame:
                 "Severity": qs.severity,
                 "Not applicable because": answer.na_reason if answer else "",
                 "Notes": answer.notes if answer else "",
+                "Evidence links": LINK_SEPARATOR.join(answer.evidence_links or [])
+                if answer
+                else "",
                 "Answered at": answer.answered_at.isoformat() if answer else "",
             }
         )
@@ -121,6 +125,7 @@ COLUMNS = {
         "Severity",
         "Not applicable because",
         "Notes",
+        "Evidence links",
         "Answered at",
     ],
     "findings": [
@@ -167,7 +172,12 @@ def export_frames(assessment: Assessment, results: Results) -> dict[str, pd.Data
 
 def to_json(assessment: Assessment, results: Results, frames: dict[str, pd.DataFrame]) -> str:
     def records(frame: pd.DataFrame) -> list[dict]:
-        return json.loads(frame.to_json(orient="records", date_format="iso"))
+        rows = json.loads(frame.to_json(orient="records", date_format="iso"))
+        for row in rows:
+            if "Evidence links" in row:
+                links = row["Evidence links"]
+                row["Evidence links"] = links.split(LINK_SEPARATOR) if links else []
+        return rows
 
     document = {
         "format": "scaleready.report",
@@ -190,7 +200,9 @@ def to_json(assessment: Assessment, results: Results, frames: dict[str, pd.DataF
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# Only what would change the rendering inside a list item: emphasis, code, links, HTML, tables.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+CSV_BOM = "\ufeff"  # so Excel opens the UTF-8 file as UTF-8
 
 
 def md_escape(text: str) -> str:
@@ -210,6 +222,10 @@ def roadmap_markdown(assessment: Assessment, frame: pd.DataFrame) -> str:
             lines.append("Nothing in this phase.")
         for data in rows.to_dict("records"):
             facts = [f"effort {data['Effort']}", f"impact {data['Impact']}"]
+            if data["Kind"] == KIND_LABELS["fix"]:
+                facts.insert(0, f"severity {data['Severity']}")
+            if data["Target date"]:
+                facts.append(f"due {data['Target date']}")
             if data["Owner"]:
                 facts.append(f"owner {md_escape(data['Owner'])}")
             if data["After"]:
@@ -225,7 +241,7 @@ def export_content(assessment: Assessment, results: Results, export: str) -> tup
     frames = export_frames(assessment, results)
     stem, extension = export.rsplit(".", 1)
     if extension == "csv":
-        return to_csv(frames[stem]), "text/csv; charset=utf-8"
+        return CSV_BOM + to_csv(frames[stem]), "text/csv; charset=utf-8"
     if extension == "xlsx":
         return (
             to_xlsx({SHEETS[name]: frame for name, frame in frames.items()}),

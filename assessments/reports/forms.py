@@ -1,10 +1,10 @@
-"""The branding form (logo, colour, footer, page size)."""
+"""The branding form (logo, colour, footer, page size) and the consultant summary."""
 
 from django import forms
 from django.core.files.base import ContentFile
 
 from assessments.reports.domain.logo import MAX_LOGO_BYTES, LogoRejected, logo_reencode
-from assessments.reports.models import Branding
+from assessments.reports.models import MAX_CONSULTANT_SUMMARY, Branding
 
 
 class BrandingForm(forms.ModelForm):
@@ -34,3 +34,21 @@ class BrandingForm(forms.ModelForm):
         except LogoRejected as exc:
             raise forms.ValidationError(str(exc)) from exc
         return ContentFile(pixels, name=name)
+
+
+class ConsultantSummaryForm(forms.Form):
+    text = forms.CharField(
+        required=False,
+        max_length=MAX_CONSULTANT_SUMMARY,
+        widget=forms.Textarea,
+        error_messages={
+            "max_length": f"The summary is too long: keep it under {MAX_CONSULTANT_SUMMARY} "
+            "characters (about a page)."
+        },
+    )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].replace("\r\n", "\n").strip()
+        if "\x00" in text:
+            raise forms.ValidationError("The summary contains a character that cannot be saved.")
+        return text

@@ -160,3 +160,24 @@ class Branding(models.Model):
 
     def __str__(self):
         return f"Branding of {self.workspace_id}"
+
+
+MAX_CONSULTANT_SUMMARY = 5000
+
+
+class ConsultantSummary(models.Model):
+    """What the consultant writes for the client in their own words: printed after the
+    contents of the PDF and the DOCX (every copy, shared ones included)."""
+
+    workspace_path = "assessment__system__workspace"
+    client_path = "assessment__system__client"
+    assessment_path = "assessment"
+
+    assessment = models.OneToOneField(
+        Assessment, on_delete=models.CASCADE, related_name="consultant_summary"
+    )
+    text = models.TextField(max_length=MAX_CONSULTANT_SUMMARY, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)

@@ -21,10 +21,13 @@ from assessments.reports.domain.content import (
     AnswerLine,
     answer_label,
     person_name,
+    required_label,
 )
-from assessments.reports.models import Branding, ReportFile, ShareLink
+from assessments.reports.domain.charts import radar_axes, radar_chart
+from assessments.reports.domain.evidence import evidence_groups
+from assessments.reports.models import Branding, ConsultantSummary, ReportFile, ShareLink
 from assessments.results.domain.charts import area_chart
-from assessments.results.domain.edited_roadmap import apply_edits
+from assessments.results.domain.edited_roadmap import EditedRoadmap, apply_edits
 from assessments.results.domain.methodology import METHODOLOGY
 from assessments.results.domain.results import Results
 from assessments.results.selectors import (
@@ -35,6 +38,8 @@ from assessments.results.selectors import (
 from assessments.workspaces.models import Assessment
 from checks.engine.ids import CHECK_TITLES
 from checks.selectors import latest_evidence_run_id
+
+TIMELINE_ROWS = 4  # steps named per phase on the one-page timeline; the tables list them all
 
 
 def branding_of(workspace) -> Branding | None:
@@ -81,10 +86,50 @@ def consultant_notes_rows(results: Results, answers: dict) -> list[dict]:
     return rows
 
 
+def next_steps_in_team_order(edited: EditedRoadmap, count: int = TOP_STEPS) -> list:
+    """The first steps not done, in the order the roadmap shows them (the team's own, with
+    their moves), hidden steps left out."""
+    return [row for row in edited.visible_rows() if row.status != "done"][:count]
+
+
+def exception_rows(edited: EditedRoadmap) -> list[dict]:
+    """Hidden roadmap steps: the team accepted the risk; say why and who decided."""
+    return [
+        {
+            "row": row,
+            "reason": row.entry.hidden_reason,
+            "by": person_name(row.entry.updated_by),
+            "on": row.entry.updated_at,
+        }
+        for row in edited.hidden
+    ]
+
+
+def timeline_phases(edited: EditedRoadmap) -> list[dict]:
+    phases = []
+    for number, title in PHASES.items():
+        rows = edited.phases.get(number, [])
+        phases.append(
+            {
+                "number": number,
+                "title": title,
+                "rows": rows[:TIMELINE_ROWS],
+                "more": max(0, len(rows) - TIMELINE_ROWS),
+                "count": len(rows),
+                "done": sum(row.status == "done" for row in rows),
+            }
+        )
+    return phases
+
+
+def consultant_summary_of(assessment: Assessment) -> ConsultantSummary | None:
+    return ConsultantSummary.objects.filter(assessment=assessment).first()
+
+
 def report_context(
     assessment: Assessment, results: Results, *, consultant_notes: bool = False
 ) -> dict:
-    """Everything the report template shows, computed from one ``Results``.
+    """Everything the report (page, PDF and DOCX) shows, computed from one ``Results``.
 
     ``consultant_notes`` adds the consultant-only notes: only for owners and consultants, and
     never for share links (callers decide; the default keeps them out).
@@ -93,76 +138,78 @@ def report_context(
     workspace = system.workspace
     score = results.score
     answers = {a.question.key: a for a in assessment.answers.select_related("question")}
-    entries = list(assessment.roadmap_entries.all())
+    entries = list(assessment.roadmap_entries.select_related("updated_by"))
     edited = apply_edits(results.roadmap, entries, None)
-    lines = {
-        qs.question_id: AnswerLine(
-            question=results.questions[qs.question_id],
+    lines = {}
+    for qs in score.questions:
+        question = results.questions[qs.question_id]
+        answer = answers.get(qs.question_id)
+        lines[qs.question_id] = AnswerLine(
+            question=question,
             score=qs,
-            answer=answers.get(qs.question_id),
-            answer_label=answer_label(
-                results.questions[qs.question_id], answers.get(qs.question_id)
-            ),
+            answer=answer,
+            answer_label=answer_label(question, answer),
             override=results.overrides.get(qs.question_id),
+            required_label=required_label(question, qs.required),
         )
-        for qs in score.questions
-    }
     areas = []
     for area in score.areas:
         area_lines = [line for line in lines.values() if line.score.area == area.area]
+        gaps = sorted(
+            (line for line in area_lines if line.score.gap > 0),
+            key=lambda line: SEVERITY_ORDER[line.score.severity],
+        )
         areas.append(
             {
                 "id": area.area,
                 "title": results.area_titles.get(area.area, area.area),
                 "score": area,
-                "gaps": sorted(
-                    (line for line in area_lines if line.score.gap > 0),
-                    key=lambda line: SEVERITY_ORDER[line.score.severity],
-                ),
-                "noted": [
-                    line
-                    for line in area_lines
-                    if line.answer is not None and (line.answer.notes or line.answer.na_reason)
-                ],
+                "gaps": gaps,
+                "noted": [line for line in area_lines if line.score.gap == 0 and line.has_remarks],
             }
         )
     risks = sorted(
         (line for line in lines.values() if line.score.gap > 0),
         key=lambda line: (SEVERITY_ORDER[line.score.severity], -line.score.weight),
     )[:TOP_RISKS]
-    visible = {row.key: row for row in edited.visible_rows()}
-    next_steps = [
-        visible[item.recommendation_id]
-        for item in results.roadmap.top(len(results.roadmap.items))
-        if item.recommendation_id in visible and visible[item.recommendation_id].status != "done"
-    ][:TOP_STEPS]
     evidence = {}
     for question_score in score.questions:
         for result in question_score.evidence:
             evidence.setdefault((result.check_id, result.target_url), result)
+    evidence_rows = sorted(evidence.values(), key=lambda r: (r.check_id, r.target_url))
     branding = branding_of(workspace)
+    summary = consultant_summary_of(assessment)
     return {
         "assessment": assessment,
         "system": system,
         "workspace": workspace,
+        "client": system.client,
         "branding": branding,
+        "brand_colour": branding.primary_colour if branding else "#1d4ed8",
         "logo": logo_data_uri(branding),
         "generated_on": timezone.localdate(),
         "assessor": person_name(assessment.submitted_by or assessment.created_by),
         "score": score,
+        "coverage": score.coverage,
         "chart": area_chart(score.areas, results.area_titles),
+        "radar": radar_chart(radar_axes(score.questions, score.areas, results.area_titles)),
         "areas": areas,
         "risks": risks,
-        "next_steps": next_steps,
+        "next_steps": next_steps_in_team_order(edited),
         "headroom": score.headroom,
         "contradictions": contradiction_rows(results),
+        "timeline": timeline_phases(edited),
         "phases": [
             {"number": n, "title": PHASES[n], "rows": edited.phases.get(n, [])} for n in PHASES
         ],
+        "exceptions": exception_rows(edited),
         "evidence": [
             {"result": result, "title": CHECK_TITLES.get(result.check_id, "A probe check")}
-            for result in sorted(evidence.values(), key=lambda r: (r.check_id, r.target_url))
+            for result in evidence_rows
         ],
+        "evidence_groups": evidence_groups(evidence_rows, CHECK_TITLES),
+        # The probe grade and its category summary, once the probes produce one.
+        "probe_grade": None,
         "verdict": verdict_context(assessment, results),
         "to_find_out": unknowns_to_find_out(assessment, results),
         "methodology": METHODOLOGY,
@@ -170,6 +217,7 @@ def report_context(
         "milestone": report_milestone(assessment, results),
         "overrides": override_rows(results),
         "consultant_notes": consultant_notes_rows(results, answers) if consultant_notes else None,
+        "consultant_summary": summary.text if summary else "",
     }
 
 
@@ -210,6 +258,9 @@ def state_fingerprint(assessment: Assessment) -> str:
     parts.append(
         f"consultant-notes:{assessment.include_consultant_notes}:{notes_digest.hexdigest()}"
     )
+    summary = consultant_summary_of(assessment)
+    if summary is not None:
+        parts.append(f"summary:{summary.updated_at.isoformat()}")
     # A newer probe run changes the evidence, contradictions and headroom the report shows.
     parts.append(f"probe-run:{latest_evidence_run_id(system)}")
     branding = branding_of(system.workspace_id)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from assessments.audit.models import AuditEvent
 from assessments.audit.services import audit_record
 from assessments.downloads import download_name
-from assessments.reports.models import Branding, ReportFile, ShareLink
+from assessments.reports.models import Branding, ConsultantSummary, ReportFile, ShareLink
 from assessments.reports.pdf import pdf_from_html, report_html
 from assessments.reports.selectors import branding_of, consultant_copy_name, state_fingerprint
 from assessments.results.selectors import system_results
@@ -123,6 +123,27 @@ def consultant_notes_in_pdf_set(assessment: Assessment, include: bool, user) -> 
         before={"include_consultant_notes": not include},
         after={"include_consultant_notes": include},
     )
+
+
+def consultant_summary_save(assessment: Assessment, text: str, user) -> bool:
+    """Store the consultant's summary for the client; False when nothing changed."""
+    summary, _ = ConsultantSummary.objects.get_or_create(assessment=assessment)
+    if summary.text == text:
+        return False
+    before = summary.text
+    summary.text = text
+    summary.updated_by = user
+    summary.save()
+    audit_record(
+        assessment=assessment,
+        actor=user,
+        kind=AuditEvent.Kind.ASSESSMENT,
+        subject=assessment.title,
+        summary="Consultant summary edited" if text else "Consultant summary removed",
+        before={"consultant_summary": before},
+        after={"consultant_summary": text},
+    )
+    return True
 
 
 def consultant_copy_save(report: ReportFile, pdf: bytes) -> None:

@@ -14,6 +14,12 @@ urlpatterns = [
         views.report_consultant_notes,
         name="report_consultant_notes",
     ),
+    path(
+        "assessments/<int:assessment_id>/report/consultant-summary/",
+        views.report_consultant_summary,
+        name="report_consultant_summary",
+    ),
+    path("assessments/<int:assessment_id>/report/docx/", views.report_word, name="report_word"),
     path("reports/<int:report_id>/", views.report_status, name="report_status"),
     path("reports/<int:report_id>/download/", views.report_download, name="report_download"),
     path("assessments/<int:assessment_id>/shares/", views.share_create, name="share_create"),

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from assessments.downloads import download_name
 from assessments.reports.exports import EXPORTS, export_content
-from assessments.reports.forms import BrandingForm
-from assessments.reports.models import Branding, ReportFile, ShareLink
+from assessments.reports.forms import BrandingForm, ConsultantSummaryForm
+from assessments.reports.models import MAX_CONSULTANT_SUMMARY, Branding, ReportFile, ShareLink
 from assessments.reports.selectors import (
     branding_of,
     consultant_copy_exists,
@@ -28,11 +28,13 @@ from assessments.reports.selectors import (
 from assessments.reports.services import (
     branding_save,
     consultant_notes_in_pdf_set,
+    consultant_summary_save,
     report_start,
     reports_sweep,
     share_link_create,
     share_link_revoke,
 )
+from assessments.reports.word import report_docx
 from assessments.results.selectors import system_results
 from assessments.workspaces import access
 from assessments.workspaces.models import Workspace
@@ -71,6 +73,7 @@ def report_view(request, assessment_id):
         "share_days": SHARE_DAYS,
         "site_url": settings.SITE_URL.rstrip("/"),
         "exports": EXPORTS,
+        "consultant_summary_limit": MAX_CONSULTANT_SUMMARY,
     }
     return render(request, REPORT_PAGE, context)
 
@@ -135,6 +138,19 @@ def report_download(request, report_id):
             content_type="application/pdf",
         )
     return pdf_response(report)
+
+
+@login_required
+@require_POST
+def report_consultant_summary(request, assessment_id):
+    """Owners and consultants write the summary the PDF and the DOCX print for the client."""
+    assessment = assessment_for(request.user, assessment_id, access.CONSULT)
+    form = ConsultantSummaryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["text"]))
+    elif consultant_summary_save(assessment, form.cleaned_data["text"], request.user):
+        messages.success(request, "Summary saved. Regenerate the PDF to print it.")
+    return redirect("report", assessment.pk)
 
 
 @login_required
@@ -228,6 +244,22 @@ def export_file(request, assessment_id, export):
         "" if stem == "all" else stem,
     )
     response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@login_required
+def report_word(request, assessment_id):
+    """The report as an editable Word file; consultant notes as in the consultant's PDF."""
+    assessment = assessment_for(request.user, assessment_id)
+    can_consult = access.role_allows(assessment.member_role, access.CONSULT)
+    with_notes = can_consult and assessment.include_consultant_notes
+    content = report_docx(assessment, system_results(assessment), consultant_notes=with_notes)
+    name = download_name(assessment.system.name, timezone.localdate(), "docx")
+    response = HttpResponse(content, content_type=DOCX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

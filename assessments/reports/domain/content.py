@@ -21,6 +21,10 @@ GLOSSARY = (
     ("Quick win", "A roadmap step with small effort and the highest impact."),
     ("Phase", "One of six stages of the roadmap; a step comes after what it depends on."),
     ("Effort", "S, M or L: a rough size of the work for a typical team."),
+    ("Find out", "A roadmap step that establishes an answer nobody knew; it comes before any fix."),
+    ("Coverage", "How many applicable questions have a known level; the verdict rests on them."),
+    ("Provisional", "A verdict that answers still unknown could change."),
+    ("Accepted exception", "A roadmap step the team chose not to do, with the reason they gave."),
     ("Impact", "1 to 3: how much the step moves the system toward the target."),
 )
 
@@ -32,6 +36,17 @@ class AnswerLine:
     answer: object | None  # Answer row, or None when unanswered
     answer_label: str
     override: object | None = None  # overrides.AppliedOverride when a consultant re-ranked it
+    required_label: str = ""  # the option that meets the target, in words
+
+    @property
+    def links(self) -> list[str]:
+        return list(self.answer.evidence_links or []) if self.answer is not None else []
+
+    @property
+    def has_remarks(self) -> bool:
+        """The team wrote something about it: notes, a reason it does not apply, or links."""
+        answer = self.answer
+        return answer is not None and bool(answer.notes or answer.na_reason or self.links)
 
 
 def answer_label(question, answer) -> str:
@@ -43,6 +58,11 @@ def answer_label(question, answer) -> str:
         return "Don't know"
     label = next((o.label for o in question.options if o.level == answer.level), "")
     return f"Level {answer.level}: {label}" if label else f"Level {answer.level}"
+
+
+def required_label(question, level: int) -> str:
+    label = next((o.label for o in question.options if o.level == level), "")
+    return f"Level {level}: {label}" if label else f"Level {level}"
 
 
 def person_name(user) -> str:
