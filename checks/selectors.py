@@ -4,7 +4,6 @@ progress and its results grouped for the run page.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from django.db.models import Subquery
 
 from checks.engine.artifacts import BurstResult
 from checks.engine.catalog import CATEGORIES, CHECKS
+from checks.engine.presentation import EvidenceTable, artifact_tables, evidence_tables, raw_json
 from checks.models import ProbedTarget, ProbeResult, ProbeRun
 
 
@@ -143,7 +143,8 @@ class ResultRow:
     status_label: str
     score: int
     message: str
-    evidence_json: str
+    evidence: tuple[EvidenceTable, ...]  # labelled tables for people
+    evidence_json: str  # the raw form, shown only in a collapsed block
     why: str
     how_to_fix: str
     references: tuple[str, ...]
@@ -163,6 +164,7 @@ class TargetResults:
     probed: bool
     counts: tuple[tuple[str, str, int], ...]  # (status, label, how many)
     categories: tuple[CategoryResults, ...]
+    seen: tuple[EvidenceTable, ...] = ()  # per artifact: certificate, headers, cookies...
 
 
 def results_by_target(run: ProbeRun) -> list[TargetResults]:
@@ -171,7 +173,7 @@ def results_by_target(run: ProbeRun) -> list[TargetResults]:
     for result in run.results.order_by("pk"):
         by_url.setdefault(result.target_url, []).append(result)
     reports = []
-    for probed in run.probed_targets.defer("artifacts").order_by("pk"):
+    for probed in run.probed_targets.order_by("pk"):
         results = by_url.get(probed.url, [])
         statuses = [result.status for result in results]
         counts = tuple(
@@ -186,9 +188,15 @@ def results_by_target(run: ProbeRun) -> list[TargetResults]:
                 probed=bool(results),
                 counts=counts,
                 categories=_by_category(results),
+                seen=_seen(probed),
             )
         )
     return reports
+
+
+def _seen(probed: ProbedTarget) -> tuple[EvidenceTable, ...]:
+    artifacts = probed.load_artifacts()
+    return () if artifacts is None else tuple(artifact_tables(artifacts))
 
 
 def _by_category(results: Sequence[ProbeResult]) -> tuple[CategoryResults, ...]:
@@ -198,12 +206,13 @@ def _by_category(results: Sequence[ProbeResult]) -> tuple[CategoryResults, ...]:
         grouped.setdefault(result.category, []).append(
             ResultRow(
                 check_id=result.check_id,
-                title=check.title if check else result.check_id,
+                title=check.title if check else "A check no longer in the catalog",
                 status=result.status,
                 status_label=STATUS_LABELS.get(result.status, result.status),
                 score=result.score,
                 message=result.message,
-                evidence_json=json.dumps(result.evidence, indent=2, sort_keys=True),
+                evidence=tuple(evidence_tables(result.evidence)),
+                evidence_json=raw_json(result.evidence),
                 why=check.why if check else "",
                 how_to_fix=check.how_to_fix if check else "",
                 references=check.references if check else (),

@@ -8,6 +8,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from checks.engine.artifacts import CORS_PROBE_ORIGIN, TargetArtifacts
+from checks.engine.causes import plain_failure
 
 from .base import (
     Outcome,
@@ -171,7 +172,10 @@ def cors(artifacts: TargetArtifacts) -> Outcome:
     if exchange is None:
         return not_applicable("No cross-origin request was sent.")
     if not exchange.ok:
-        return errored(f"The cross-origin request failed ({exchange.error}).")
+        return errored(
+            f"The cross-origin request failed: {plain_failure(exchange.error)}.",
+            technical_detail=exchange.error,
+        )
     origin = next(
         (v for k, v in exchange.request_headers if k.lower() == "origin"), CORS_PROBE_ORIGIN
     )

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from checks.engine.artifacts import HttpExchange, TargetArtifacts
+from checks.engine.causes import HTTPS
 
 from .base import (
     Outcome,
@@ -123,6 +124,7 @@ def parse_hsts(value: str) -> dict[str, str | None]:
         OBSERVATORY,
     ),
     informs=("security.encryption_in_transit",),
+    needs=(HTTPS,),
 )
 def hsts(artifacts: TargetArtifacts) -> Outcome:
     page = artifacts.scheme_https
@@ -309,7 +311,7 @@ def x_content_type_options(artifacts: TargetArtifacts) -> Outcome:
     # Fetch: only the first comma-separated value counts, compared case-insensitively.
     first = value.split(",")[0].strip().lower()
     if first != "nosniff":
-        return failed(f"X-Content-Type-Options is {value!r}, not 'nosniff'.", **evidence)
+        return failed(f"X-Content-Type-Options is “{value}”, not “nosniff”.", **evidence)
     return passed("X-Content-Type-Options: nosniff is set.", **evidence)
 
 
@@ -377,7 +379,7 @@ def frame_protection(artifacts: TargetArtifacts) -> Outcome:
             "X-Frame-Options ALLOW-FROM is obsolete and ignored, so framing is allowed.",
             **evidence,
         )
-    return failed(f"X-Frame-Options {xfo_value!r} is not a value browsers honour.", **evidence)
+    return failed(f"X-Frame-Options “{xfo_value}” is not a value browsers honour.", **evidence)
 
 
 # --- Referrer-Policy --------------------------------------------------------------------
@@ -426,7 +428,7 @@ def referrer_policy(artifacts: TargetArtifacts) -> Outcome:
         )
     if policy is None:
         return warned(
-            f"Referrer-Policy {value!r} is not recognised, so browsers use their default.",
+            f"Referrer-Policy “{value}” is not recognised, so browsers use their default.",
             score=REFERRER_INVALID_SCORE,
             **evidence,
         )
@@ -476,9 +478,9 @@ def parse_permissions_policy(value: str) -> dict[str, str]:
         key, has_value, allowlist = item.partition("=")
         key, allowlist = key.strip(), allowlist.strip()
         if not _PP_KEY.match(key):
-            raise MalformedHeader(f"{key!r} is not a valid feature name")
+            raise MalformedHeader(f"“{key}” is not a valid feature name")
         if has_value and not _PP_VALUE.match(allowlist):
-            raise MalformedHeader(f"the allowlist of {key} ({allowlist!r}) is not valid")
+            raise MalformedHeader(f"the allowlist of {key} (“{allowlist}”) is not valid")
         features[key] = allowlist if has_value else "?1"
     return features
 

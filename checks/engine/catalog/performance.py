@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.engine.artifacts import TargetArtifacts
+from checks.engine.causes import TLS, plain_failure
 
 from .base import (
     Outcome,
@@ -108,6 +109,7 @@ def compression(artifacts: TargetArtifacts) -> Outcome:
         "https://www.rfc-editor.org/rfc/rfc7301",
     ),
     informs=("infrastructure.edge_tls_dns", "caching.frontend_assets"),
+    needs=(TLS,),
 )
 def http2(artifacts: TargetArtifacts) -> Outcome:
     tls, page = artifacts.tls, artifacts.scheme_https
@@ -120,7 +122,11 @@ def http2(artifacts: TargetArtifacts) -> Outcome:
     if tls is None and not answered(page):
         return not_applicable("Neither TLS nor the HTTPS page was probed.", **evidence)
     if tls is not None and tls.error and alpn is None and not answered(page):
-        return errored(f"The TLS handshake failed ({tls.error}).", **evidence)
+        return errored(
+            f"The TLS handshake failed: {plain_failure(tls.error)}.",
+            technical_detail=tls.error,
+            **evidence,
+        )
     return warned("Only HTTP/1.1 is offered; HTTP/2 is not negotiated.", score=30, **evidence)
 
 

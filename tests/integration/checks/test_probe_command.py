@@ -119,6 +119,41 @@ def test_the_naive_site_fails_the_expected_checks(probe_settings):
         assert results["version_disclosure"] in {"warn", "fail"}
 
 
+TLS_DEPENDENT = {
+    "tls_protocols",
+    "tls_forward_secrecy",
+    "certificate_valid",
+    "certificate_expiry",
+    "certificate_hostname",
+    "certificate_chain",
+    "hsts",
+    "http2",
+}
+
+
+def test_a_site_without_an_https_listener_gets_one_finding_in_plain_words(probe_settings):
+    """One cause, one finding: the port speaks plain HTTP only, so HTTPS fails once, in words,
+    and the checks that needed TLS are not applicable with the same sentence."""
+    with naive_server() as server:
+        [target] = probe_json(server.url, "--latency-samples", "3")["targets"]
+    results = {result["check_id"]: result for result in target["results"]}
+    sentence = (
+        "HTTPS is not served: the HTTPS port does not speak TLS (it probably serves plain HTTP)."
+    )
+    assert (results["https_available"]["status"], results["https_available"]["message"]) == (
+        "fail",
+        sentence,
+    )
+    for check_id in TLS_DEPENDENT:
+        result = results[check_id]
+        assert (result["status"], result["message"]) == (
+            "not_applicable",
+            f"Not checked: {sentence}",
+        )
+    assert [r["check_id"] for r in target["results"] if r["status"] == "error"] == []
+    assert not any("_ssl.c" in r["message"] for r in target["results"])
+
+
 def test_a_burst_runs_on_a_verified_target(local_ca, probe_settings):
     with hardened_server(local_ca, file_token=TOKEN, rate_limit_after=30) as server:
         [target] = probe_json(

@@ -60,7 +60,13 @@ def test_hsts_ignores_plain_http_page():
     target = artifacts(plain_http=exchange({HSTS: "max-age=31536000"}, url=PLAIN))
     assert run("hsts", target).status == "not_applicable"
     failed = artifacts(scheme_https=failed_exchange(), plain_http=exchange(url=PLAIN))
-    assert run("hsts", failed).status == "error"
+    # One cause, one finding: https_available says HTTPS failed; HSTS is not applicable.
+    result = run("hsts", failed)
+    assert result.status == "not_applicable"
+    assert result.message == (
+        "Not checked: The HTTPS page could not be fetched: "
+        "nothing is listening on the port (connection refused)."
+    )
 
 
 def test_parse_hsts_rejects_missing_max_age():
@@ -315,6 +321,18 @@ def test_header_checks_read_the_page_plain_http_redirects_to(check_id):
 
 
 @pytest.mark.parametrize("check_id", HEADER_CHECKS)
-def test_header_checks_error_when_no_page_could_be_read(check_id):
+def test_header_checks_are_not_applicable_when_the_site_did_not_answer(check_id):
     target = artifacts(scheme_https=failed_exchange("timed out"))
+    result = run(check_id, target)
+    assert result.status == "not_applicable"
+    assert result.message == "Not checked: example.com did not answer: it did not answer in time."
+
+
+@pytest.mark.parametrize("check_id", HEADER_CHECKS)
+def test_header_checks_error_when_the_landing_page_could_not_be_read(check_id):
+    # Plain HTTP answered with a redirect, but the page it leads to could not be fetched.
+    target = artifacts(
+        scheme_https=failed_exchange("timed out"),
+        plain_http=exchange({"Location": "https://www.example.com/"}, url=PLAIN, status=301),
+    )
     assert run(check_id, target).status == "error"
