@@ -88,6 +88,8 @@ def test_evaluate_on_a_healthy_site_passes_and_is_json_serialisable():
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Permissions-Policy": "camera=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
         "Set-Cookie": "sessionid=x; Secure; HttpOnly; SameSite=Lax",
         "Content-Encoding": "br",
         "Content-Type": "text/html",
