@@ -482,6 +482,25 @@ def degrading_server(fast_requests: int, delay: float) -> Iterator[TargetServer]
         yield target
 
 
+class RareSlowHandler(_Handler):
+    """Fast, except that one answer in every ``period`` takes ``delay`` seconds: the rare slow
+    response (a GC pause, a cold cache) that must not decide a latency verdict. Which answer
+    is slow is fixed by the request count, so every run of ``period`` requests meets exactly
+    one (the wait is the server's behaviour, not test synchronisation)."""
+
+    def route(self) -> None:
+        config = self.server.config
+        if self.server.request_count % config["period"] == config["slow_at"]:
+            time.sleep(config["delay"])
+        self.respond(200, "ok\n", {"Content-Type": "text/plain"})
+
+
+@contextlib.contextmanager
+def rare_slow_server(period: int, slow_at: int, delay: float) -> Iterator[TargetServer]:
+    with serve(RareSlowHandler, period=period, slow_at=slow_at, delay=delay) as target:
+        yield target
+
+
 @contextlib.contextmanager
 def endless_redirect_server(tls_context: ssl.SSLContext | None = None) -> Iterator[TargetServer]:
     """Every path redirects to a new one, forever (over HTTPS when given a context)."""

@@ -13,6 +13,8 @@ from django.core.management import CommandError, call_command
 
 from checks.engine.artifacts import artifacts_from_dict
 from checks.engine.catalog import CHECKS
+from checks.engine.gatherers import DEFAULT_SAMPLES
+from checks.engine.gatherers.latency import WARMUP_REQUESTS
 from checks.engine.probe import (
     REPORT_FORMAT,
     REPORT_FORMAT_VERSION,
@@ -97,7 +99,8 @@ def test_json_report_of_the_hardened_site_has_one_result_per_check(local_ca, pro
     artifacts = artifacts_from_dict(target["artifacts"])
     assert artifacts.scheme_https.status == 200
     assert artifacts.tls.alpn == "h2"
-    assert len(artifacts.latency.samples_ms) == 10
+    assert len(artifacts.latency.samples_ms) == DEFAULT_SAMPLES
+    assert len(artifacts.latency.warmup_ms) == WARMUP_REQUESTS
     assert artifacts.burst is None
 
 
@@ -155,7 +158,8 @@ def test_a_site_without_an_https_listener_gets_one_finding_in_plain_words(probe_
 
 
 def test_a_burst_runs_on_a_verified_target(local_ca, probe_settings):
-    with hardened_server(local_ca, file_token=TOKEN, rate_limit_after=30) as server:
+    # The limit leaves room for the passive requests (latency: 2 warm-ups + 20 samples).
+    with hardened_server(local_ca, file_token=TOKEN, rate_limit_after=50) as server:
         [target] = probe_json(
             server.url, "--ca-bundle", local_ca.bundle, "--burst", "--token", TOKEN
         )["targets"]
@@ -174,7 +178,8 @@ def test_a_burst_is_refused_when_the_token_is_not_published(local_ca, probe_sett
     assert burst["refused_reason"].startswith("ownership is not verified")
     assert burst["requests_sent"] == 0
     base_page_gets = [r for r in server.requests if r.tls and r.path == "/"]
-    assert len(base_page_gets) == 1 + 1 + 10 + 1  # page, CORS, latency samples, meta check
+    # page, CORS, latency warm-up and samples, meta check
+    assert len(base_page_gets) == 1 + 1 + WARMUP_REQUESTS + DEFAULT_SAMPLES + 1
 
 
 def test_text_output_groups_results_by_category(local_ca, probe_settings):
