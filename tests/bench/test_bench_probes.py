@@ -105,3 +105,66 @@ def test_ten_targets_at_once_cost_little_more_than_one(local_ca):
         ],
     )
     assert multiple / single <= 2
+
+
+STARTUP_ROUNDS = 9
+SETUP_ONLY = (
+    "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+    "import django; django.setup()"
+)
+
+
+def _process_seconds(command: list[str], **extra_env: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one new Python process running ``command``."""
+    import os
+    import resource
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update(extra_env)
+    root = Path(__file__).resolve().parents[2]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *command], cwd=root, env=env, capture_output=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def test_probe_starts_within_one_and_a_half_django_setups():
+    """``manage.py probe`` typed bare, up to the point it would send its first request (a
+    loopback target is refused there, exit 2), against a process doing only ``django.setup()``:
+    both in new processes, one right after the other. Judged on CPU time (user + system of
+    the child), which other processes on the shared machine do not inflate as they do wall
+    time; medians of both shown."""
+    probe = ["manage.py", "probe", "http://127.0.0.1:9/"]
+    setup = ["-c", SETUP_ONLY]
+    key = {"SECRET_KEY": "bench-only"}  # the bare setup() needs one; probe runs without
+    _process_seconds(probe), _process_seconds(setup, **key)  # warm the OS file cache
+    probes, setups = [], []
+    for _ in range(STARTUP_ROUNDS):
+        probes.append(_process_seconds(probe))
+        setups.append(_process_seconds(setup, **key))
+    wall = statistics.median(w for w, _ in probes) / statistics.median(w for w, _ in setups)
+    ratio = statistics.median(c for _, c in probes) / statistics.median(c for _, c in setups)
+    report(
+        "manage.py probe start-up vs django.setup() (new processes)",
+        [
+            (
+                "manage.py probe up to its first request: CPU / wall (median)",
+                f"{statistics.median(c for _, c in probes):.2f} s / "
+                f"{statistics.median(w for w, _ in probes):.2f} s",
+            ),
+            (
+                "python -c django.setup(): CPU / wall (median)",
+                f"{statistics.median(c for _, c in setups):.2f} s / "
+                f"{statistics.median(w for w, _ in setups):.2f} s",
+            ),
+            ("ratio of CPU time", f"{ratio:.2f} (goal <= 1.5)"),
+            ("ratio of wall time (noisy on a shared machine)", f"{wall:.2f}"),
+        ],
+    )
+    assert ratio <= 1.5

@@ -35,6 +35,9 @@ STATUS_LABELS = {
 
 class Command(BaseCommand):
     help = "Probe target base URLs (TLS, headers, caching, latency...) and print the results."
+    # No database, no URLs, no templates: the system checks would import every view (pandas,
+    # WeasyPrint) and check nothing this command uses.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("urls", nargs="+", metavar="URL", help="Base URL(s) to probe.")

@@ -245,3 +245,63 @@ def test_the_json_report_round_trips_through_json(local_ca):
     assert json.loads(json.dumps(document)) == document
     stored = artifacts_from_dict(document["targets"][0]["artifacts"])
     assert stored == reports[0].artifacts
+
+
+# --- Run bare, start fast (issue 14, part 6) --------------------------------------------------
+BARE_ENV_DROPPED = ("SECRET_KEY", "DEBUG", "SCALEREADY_ALLOW_LOOPBACK_TARGETS")
+
+
+def _bare_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in BARE_ENV_DROPPED}
+
+
+def _manage(*args: str, code: str | None = None):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    command = [sys.executable, "-c", code, *args] if code else [sys.executable, "manage.py", *args]
+    return subprocess.run(
+        command, cwd=root, env=_bare_env(), capture_output=True, text=True, timeout=60
+    )
+
+
+def test_probe_runs_bare_without_secret_key_or_debug():
+    # A loopback target is refused without sending anything: exit status 2, not a settings error.
+    done = _manage("probe", "http://127.0.0.1:9/")
+    assert done.returncode == 2, done.stderr
+    assert "Refused: http://127.0.0.1:9/" in done.stderr
+    assert "SECRET_KEY" not in done.stderr
+
+
+def test_score_runs_bare_without_secret_key_or_debug(tmp_path):
+    done = _manage("score", str(tmp_path / "missing.json"), "--target-users", "1000")
+    assert done.returncode != 0
+    assert "SECRET_KEY" not in done.stderr
+    assert "missing.json" in done.stderr  # the command itself ran and said what is wrong
+
+
+def test_other_commands_still_need_a_secret_without_debug():
+    done = _manage("check")
+    assert done.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in done.stderr
+
+
+def test_probe_skips_the_system_checks_and_imports_neither_pdf_nor_analytics():
+    script = (
+        "import os, sys\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "sys.argv = ['manage.py', *sys.argv[1:]]\n"
+        "from django.core.management import execute_from_command_line\n"
+        "try:\n"
+        "    execute_from_command_line(sys.argv)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('weasyprint', 'pandas', 'config.urls', 'assessments.reports.views')\n"
+        "print('loaded:', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = _manage("probe", "http://127.0.0.1:9/", code=script)
+    assert "loaded: []" in done.stdout, done.stdout + done.stderr
