@@ -41,10 +41,14 @@ PLAIN_FAILURES: tuple[tuple[tuple[str, ...], str], ...] = (
         "the server offers no TLS version we both accept",
     ),
     (("certificate verify failed",), "its certificate is not trusted"),
-    (("handshake",), "the TLS handshake was refused"),
     (("connection refused",), "nothing is listening on the port (connection refused)"),
     (("reset",), "the server dropped the connection"),
     (("timed out", "deadline", "time budget"), "it did not answer in time"),
+    # Last of the TLS ones: every TLS gatherer error starts "TLS handshake with ... failed".
+    (
+        ("handshake_failure", "handshake failure", "handshake was refused", "alert"),
+        "the TLS handshake was refused",
+    ),
     (("is not allowed", "not a valid", "malformed"), "the address cannot be probed"),
 )
 UNKNOWN_FAILURE = "the connection failed"

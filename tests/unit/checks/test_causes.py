@@ -45,6 +45,17 @@ from tests.unit.checks.catalog_builders import PLAIN, artifacts, exchange, faile
             "could not read https://a/: the connection was reset",
             "the server dropped the connection",
         ),
+        (
+            "TLS handshake with a:443 failed: connection refused",
+            "nothing is listening on the port (connection refused)",
+        ),
+        ("TLS handshake with a:443 failed: timed out", "it did not answer in time"),
+        (
+            "TLS handshake with a:443 failed: [SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert "
+            "handshake failure (_ssl.c:1006)",
+            "the TLS handshake was refused",
+        ),
+        ("TLS handshake with a:443 failed: EOF occurred in violation of protocol", UNKNOWN_FAILURE),
         ("something nobody foresaw", UNKNOWN_FAILURE),
         (None, UNKNOWN_FAILURE),
     ],
