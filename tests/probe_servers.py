@@ -191,8 +191,9 @@ class _SiteServer(http.server.ThreadingHTTPServer):
         handler: type[http.server.BaseHTTPRequestHandler],
         tls_context: ssl.SSLContext | None,
         config: dict[str, Any],
+        bind: tuple[str, int] = ("127.0.0.1", 0),
     ) -> None:
-        super().__init__(("127.0.0.1", 0), handler)
+        super().__init__(bind, handler)
         self.tls_context = tls_context
         self.config = config
         self.target = TargetServer(
@@ -287,9 +288,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @contextlib.contextmanager
 def serve(
-    handler: type[_Handler], tls_context: ssl.SSLContext | None = None, **config: Any
+    handler: type[_Handler],
+    tls_context: ssl.SSLContext | None = None,
+    *,
+    bind: tuple[str, int] = ("127.0.0.1", 0),
+    **config: Any,
 ) -> Iterator[TargetServer]:
-    server = _SiteServer(handler, tls_context, config)
+    server = _SiteServer(handler, tls_context, config, bind)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -394,6 +399,19 @@ def hardened_server(
         response_delay=response_delay,
     ) as target:
         yield target
+
+
+@contextlib.contextmanager
+def hardened_site_on_web_ports(ca: LocalCA, address: str) -> Iterator[str]:
+    """The hardened site as a real one is served: HTTPS on ``address``:443 (certificate for
+    that address) and the 301 on ``address``:80, for tools that take no port (Observatory's
+    scanner). Yields the base URL. Binding ports below 1024 needs root; any 127/8 address is
+    loopback, so each user of this picks its own."""
+    with (
+        serve(HardenedHandler, ca.server_context(address), bind=(address, 443)),
+        serve(HardenedHandler, None, bind=(address, 80)),
+    ):
+        yield f"https://{address}/"
 
 
 # --- The naive site ------------------------------------------------------------------------
