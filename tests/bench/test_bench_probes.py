@@ -262,3 +262,36 @@ def test_manage_py_probe_is_no_slower_than_observatorys_scan(local_ca):
     )
     assert len(target["results"]) == len(CHECKS) >= 25
     assert ratio <= 1.0
+
+
+def test_comparing_two_runs_takes_under_10_ms():
+    """The drift comparison a watch would make after every run (``checks.engine.drift``)."""
+    from checks.engine.catalog import CHECKS
+    from checks.engine.drift import compare_runs, snapshot
+
+    def rows(failing=()):
+        return [
+            {
+                "check_id": check_id,
+                "status": "fail" if check_id in failing else "pass",
+                "score": 0 if check_id in failing else 100,
+                "evidence": {},
+                "target_url": f"https://t{n}.example.com/",
+            }
+            for n in range(10)
+            for check_id in CHECKS
+        ]
+
+    previous, current = rows(), rows(failing={"csp", "hsts"})
+    start = time.perf_counter()
+    for _ in range(100):
+        found = compare_runs(snapshot(previous), snapshot(current))
+    each = (time.perf_counter() - start) / 100
+    report(
+        "Comparing two runs of 10 targets (snapshots included)",
+        [
+            ("per comparison", f"{each * 1000:.2f} ms (goal < 10 ms)"),
+            ("regressions", str(len(found))),
+        ],
+    )
+    assert each < 0.010
