@@ -4,7 +4,6 @@ progress and its results grouped for the run page.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,8 @@ from django.db.models import Subquery
 
 from checks.engine.artifacts import BurstResult
 from checks.engine.catalog import CATEGORIES, CHECKS
+from checks.engine.grade import Grade, grade, judged_from_evidence
+from checks.engine.presentation import EvidenceTable, artifact_tables, evidence_tables, raw_json
 from checks.models import ProbedTarget, ProbeResult, ProbeRun
 
 
@@ -34,13 +35,38 @@ def latest_evidence_run_id(system) -> int | None:
     return _latest_succeeded(system).values_list("pk", flat=True).first()
 
 
+_EVIDENCE_MEMO = "_latest_probe_evidence"
+
+
 def latest_evidence(system, before: datetime | None = None) -> list[dict[str, Any]]:
     """Every check result of the latest succeeded run (finished by ``before``, if given), as
     plain dicts (check_id, status, score, message, evidence, target_url); [] when no run has
-    succeeded (by then). One query. ``system`` may be a System or its id."""
+    succeeded (by then). One query. ``system`` may be a System or its id.
+
+    The answer for "now" is kept on the System instance for the rest of the request, so the
+    grade shown beside the scores (``latest_grade``) costs no second query."""
     latest = _latest_succeeded(system, before).values("pk")[:1]
     results = ProbeResult.objects.filter(run_id=Subquery(latest)).order_by("pk")
-    return [result.as_evidence() for result in results]
+    rows = [result.as_evidence() for result in results]
+    if before is None and hasattr(system, "__dict__"):
+        system.__dict__[_EVIDENCE_MEMO] = rows
+    return rows
+
+
+def latest_grade(system) -> Grade | None:
+    """The grade (A+ to F, per-category scores) of the system's latest succeeded run; None
+    when no run succeeded or nothing could be judged. The results page and the PDF call this;
+    one query, none when ``latest_evidence`` already ran for this System instance."""
+    rows = getattr(system, "__dict__", {}).get(_EVIDENCE_MEMO)
+    if rows is None:
+        rows = latest_evidence(system)
+    return grade(judged_from_evidence(rows))
+
+
+def run_grade(run: ProbeRun) -> Grade | None:
+    """The grade of one run (one query)."""
+    rows = run.results.values("check_id", "category", "status", "score")
+    return grade(judged_from_evidence(rows))
 
 
 def latest_burst(system) -> BurstResult | None:
@@ -143,7 +169,8 @@ class ResultRow:
     status_label: str
     score: int
     message: str
-    evidence_json: str
+    evidence: tuple[EvidenceTable, ...]  # labelled tables for people
+    evidence_json: str  # the raw form, shown only in a collapsed block
     why: str
     how_to_fix: str
     references: tuple[str, ...]
@@ -163,6 +190,7 @@ class TargetResults:
     probed: bool
     counts: tuple[tuple[str, str, int], ...]  # (status, label, how many)
     categories: tuple[CategoryResults, ...]
+    seen: tuple[EvidenceTable, ...] = ()  # per artifact: certificate, headers, cookies...
 
 
 def results_by_target(run: ProbeRun) -> list[TargetResults]:
@@ -171,7 +199,7 @@ def results_by_target(run: ProbeRun) -> list[TargetResults]:
     for result in run.results.order_by("pk"):
         by_url.setdefault(result.target_url, []).append(result)
     reports = []
-    for probed in run.probed_targets.defer("artifacts").order_by("pk"):
+    for probed in run.probed_targets.order_by("pk"):
         results = by_url.get(probed.url, [])
         statuses = [result.status for result in results]
         counts = tuple(
@@ -186,9 +214,15 @@ def results_by_target(run: ProbeRun) -> list[TargetResults]:
                 probed=bool(results),
                 counts=counts,
                 categories=_by_category(results),
+                seen=_seen(probed),
             )
         )
     return reports
+
+
+def _seen(probed: ProbedTarget) -> tuple[EvidenceTable, ...]:
+    artifacts = probed.load_artifacts()
+    return () if artifacts is None else tuple(artifact_tables(artifacts))
 
 
 def _by_category(results: Sequence[ProbeResult]) -> tuple[CategoryResults, ...]:
@@ -198,12 +232,13 @@ def _by_category(results: Sequence[ProbeResult]) -> tuple[CategoryResults, ...]:
         grouped.setdefault(result.category, []).append(
             ResultRow(
                 check_id=result.check_id,
-                title=check.title if check else result.check_id,
+                title=check.title if check else "A check no longer in the catalog",
                 status=result.status,
                 status_label=STATUS_LABELS.get(result.status, result.status),
                 score=result.score,
                 message=result.message,
-                evidence_json=json.dumps(result.evidence, indent=2, sort_keys=True),
+                evidence=tuple(evidence_tables(result.evidence)),
+                evidence_json=raw_json(result.evidence),
                 why=check.why if check else "",
                 how_to_fix=check.how_to_fix if check else "",
                 references=check.references if check else (),
@@ -217,6 +252,16 @@ def _by_category(results: Sequence[ProbeResult]) -> tuple[CategoryResults, ...]:
 
 
 def recent_runs(system, limit: int = 5) -> list[ProbeRun]:
-    """The latest runs of ``system``, newest first, in one query (the system page shows them)."""
+    """The latest runs of ``system``, newest first, each with its ``grade`` (None until it
+    succeeded), in two queries (the system page shows them)."""
     runs = ProbeRun.objects.filter(system=system).select_related("requested_by")
-    return list(runs.order_by("-created_at", "-pk")[:limit])
+    runs = list(runs.order_by("-created_at", "-pk")[:limit])
+    rows: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
+    results = ProbeResult.objects.filter(run_id__in=list(rows)).values(
+        "run_id", "check_id", "category", "status", "score"
+    )
+    for row in results:
+        rows[row["run_id"]].append(row)
+    for run in runs:
+        run.grade = grade(judged_from_evidence(rows[run.pk]))
+    return runs

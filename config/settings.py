@@ -5,6 +5,8 @@ Local defaults are safe for a laptop (SQLite and a file-based Celery broker unde
 """
 
 import os
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,11 +31,26 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG")
 
+# Commands that serve no web request and sign nothing (``manage.py probe``, ``score``) run
+# bare: without SECRET_KEY they get a random one for the process, never the development key.
+SECRETLESS_COMMANDS = frozenset({"probe", "score"})
+
+
+def running_command() -> str | None:
+    """The manage.py subcommand this process runs, if any."""
+    if len(sys.argv) > 1 and Path(sys.argv[0]).name in {"manage.py", "django-admin"}:
+        return sys.argv[1]
+    return None
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if DEBUG:
+        SECRET_KEY = "insecure-local-development-key-never-use-in-production"  # noqa: S105
+    elif running_command() in SECRETLESS_COMMANDS:
+        SECRET_KEY = secrets.token_urlsafe(50)
+    else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-local-development-key-never-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -191,8 +191,9 @@ class _SiteServer(http.server.ThreadingHTTPServer):
         handler: type[http.server.BaseHTTPRequestHandler],
         tls_context: ssl.SSLContext | None,
         config: dict[str, Any],
+        bind: tuple[str, int] = ("127.0.0.1", 0),
     ) -> None:
-        super().__init__(("127.0.0.1", 0), handler)
+        super().__init__(bind, handler)
         self.tls_context = tls_context
         self.config = config
         self.target = TargetServer(
@@ -287,9 +288,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @contextlib.contextmanager
 def serve(
-    handler: type[_Handler], tls_context: ssl.SSLContext | None = None, **config: Any
+    handler: type[_Handler],
+    tls_context: ssl.SSLContext | None = None,
+    *,
+    bind: tuple[str, int] = ("127.0.0.1", 0),
+    **config: Any,
 ) -> Iterator[TargetServer]:
-    server = _SiteServer(handler, tls_context, config)
+    server = _SiteServer(handler, tls_context, config, bind)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -396,6 +401,19 @@ def hardened_server(
         yield target
 
 
+@contextlib.contextmanager
+def hardened_site_on_web_ports(ca: LocalCA, address: str) -> Iterator[str]:
+    """The hardened site as a real one is served: HTTPS on ``address``:443 (certificate for
+    that address) and the 301 on ``address``:80, for tools that take no port (Observatory's
+    scanner). Yields the base URL. Binding ports below 1024 needs root; any 127/8 address is
+    loopback, so each user of this picks its own."""
+    with (
+        serve(HardenedHandler, ca.server_context(address), bind=(address, 443)),
+        serve(HardenedHandler, None, bind=(address, 80)),
+    ):
+        yield f"https://{address}/"
+
+
 # --- The naive site ------------------------------------------------------------------------
 
 
@@ -479,6 +497,25 @@ class DegradingHandler(_Handler):
 @contextlib.contextmanager
 def degrading_server(fast_requests: int, delay: float) -> Iterator[TargetServer]:
     with serve(DegradingHandler, fast_requests=fast_requests, delay=delay) as target:
+        yield target
+
+
+class RareSlowHandler(_Handler):
+    """Fast, except that one answer in every ``period`` takes ``delay`` seconds: the rare slow
+    response (a GC pause, a cold cache) that must not decide a latency verdict. Which answer
+    is slow is fixed by the request count, so every run of ``period`` requests meets exactly
+    one (the wait is the server's behaviour, not test synchronisation)."""
+
+    def route(self) -> None:
+        config = self.server.config
+        if self.server.request_count % config["period"] == config["slow_at"]:
+            time.sleep(config["delay"])
+        self.respond(200, "ok\n", {"Content-Type": "text/plain"})
+
+
+@contextlib.contextmanager
+def rare_slow_server(period: int, slow_at: int, delay: float) -> Iterator[TargetServer]:
+    with serve(RareSlowHandler, period=period, slow_at=slow_at, delay=delay) as target:
         yield target
 
 

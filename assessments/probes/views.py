@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from assessments.workspaces import access
 from assessments.workspaces.models import System
 from checks.models import ProbeRun, Target
-from checks.selectors import results_by_target, run_progress
+from checks.selectors import results_by_target, run_grade, run_progress
 from checks.services import ProbeRunRefused, probe_run_start, probe_runs_sweep, target_verify
 
 RUN_PAGE = "probes/probe_run.html"
@@ -55,6 +55,7 @@ def probe_run_detail(request, run_id):
         "can_edit": access.role_allows(run.member_role, access.EDIT),
         "progress": run_progress(run),
         "reports": [] if run.is_active else results_by_target(run),
+        "grade": run_grade(run) if run.status == ProbeRun.Status.SUCCEEDED else None,
     }
     polled = request.htmx and not request.htmx.boosted
     return render(request, f"{RUN_PAGE}#run_status" if polled else RUN_PAGE, context)

@@ -197,14 +197,35 @@ def nearest_rank(values: Sequence[float], percent: float) -> float | None:
     return ordered[rank - 1]
 
 
+CLAIMABLE_PERCENTILES = (99, 95, 90, 75, 50)
+
+
+def claimable_percentile(count: int) -> int | None:
+    """The highest percentile ``count`` samples can honestly claim, or None.
+
+    A nearest-rank percentile p is claimed only when at least one sample lies above it
+    (``count >= 100 / (100 - p)``): p95 needs 20 samples, p99 needs 100. Below that the
+    "p95" is simply the slowest sample, and one outlier decides the verdict.
+    """
+    for percent in CLAIMABLE_PERCENTILES:
+        if count >= math.ceil(100 / (100 - percent)):
+            return percent
+    return None
+
+
 @dataclass(frozen=True)
 class LatencySamples:
-    """Repeated sequential GETs of one URL: total time and time to first byte per success."""
+    """Repeated sequential GETs of one URL: total time and time to first byte per success.
+
+    ``warmup_ms`` are the first requests, timed but not counted: they pay for the connection,
+    the TLS handshake and cold caches once, which no later visitor waits for.
+    """
 
     url: str
     samples_ms: tuple[float, ...] = ()
     ttfb_ms: tuple[float, ...] = ()
     errors: int = 0  # requests that failed and have no sample
+    warmup_ms: tuple[float, ...] = ()
 
     def percentile(self, percent: float) -> float | None:
         return nearest_rank(self.samples_ms, percent)
@@ -231,6 +252,7 @@ class LatencySamples:
             samples_ms=tuple(data.get("samples_ms", ())),
             ttfb_ms=tuple(data.get("ttfb_ms", ())),
             errors=data.get("errors", 0),
+            warmup_ms=tuple(data.get("warmup_ms", ())),
         )
 
 

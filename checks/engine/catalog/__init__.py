@@ -32,8 +32,11 @@ def run_check(check: Check, artifacts: TargetArtifacts) -> CheckResult:
             check_id=check.id,
             status="error",
             score=0,
-            message=f"The check could not be evaluated: {type(exc).__name__}: {exc}",
-            evidence={"exception": type(exc).__name__},
+            message=(
+                "This check could not be evaluated because of a fault in ScaleReady itself; "
+                "the other results are unaffected."
+            ),
+            evidence={"technical_detail": f"{type(exc).__name__}: {exc}"},
         )
 
 

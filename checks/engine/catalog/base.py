@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.engine.artifacts import HttpExchange, TargetArtifacts
+from checks.engine.causes import CAUSE_KEYS, SITE, failure_causes, unmet_need
 from checks.engine.ids import CHECK_TITLES
 
 STATUSES = ("pass", "warn", "fail", "error", "not_applicable")
@@ -66,6 +67,7 @@ class Check:
     how_to_fix: str
     references: tuple[str, ...]
     informs: tuple[str, ...]  # question ids in the bank that list this check
+    needs: tuple[str, ...]  # causes (checks.engine.causes) that make this check inapplicable
     evaluate: Callable[[TargetArtifacts], CheckResult] = field(repr=False, compare=False)
 
 
@@ -77,8 +79,15 @@ def check(
     how_to_fix: str,
     references: tuple[str, ...],
     informs: tuple[str, ...],
+    needs: tuple[str, ...] = (SITE,),
 ) -> Callable[[Callable[[TargetArtifacts], Outcome]], Check]:
-    """Turn a pure ``artifacts -> Outcome`` function into a ``Check`` with its metadata."""
+    """Turn a pure ``artifacts -> Outcome`` function into a ``Check`` with its metadata.
+
+    ``needs`` names the failures (``checks.engine.causes``) after which the check cannot
+    judge: it is then "not applicable" with that cause, and the function is not called.
+    """
+    if set(needs) - set(CAUSE_KEYS):
+        raise ValueError(f"{id}: unknown needs {sorted(set(needs) - set(CAUSE_KEYS))}")
     if id not in CHECK_TITLES:
         raise ValueError(f"unknown check id {id!r}; add it to checks/ids.py first")
     if category not in CATEGORIES:
@@ -86,7 +95,11 @@ def check(
 
     def wrap(function: Callable[[TargetArtifacts], Outcome]) -> Check:
         def evaluate(artifacts: TargetArtifacts) -> CheckResult:
-            outcome = function(artifacts)
+            cause = unmet_need(needs, failure_causes(artifacts)) if needs else None
+            if cause is not None:
+                outcome = not_applicable(f"Not checked: {cause.summary}", cause=cause.summary)
+            else:
+                outcome = function(artifacts)
             return CheckResult(
                 check_id=id,
                 status=outcome.status,
@@ -104,6 +117,7 @@ def check(
             how_to_fix=how_to_fix,
             references=references,
             informs=informs,
+            needs=needs,
             evaluate=evaluate,
         )
 
@@ -168,7 +182,7 @@ def missing_page(artifacts: TargetArtifacts) -> Outcome:
     errors = [e.error for e in (artifacts.scheme_https, artifacts.plain_http) if e and e.error]
     return errored(
         "The base page could not be fetched, so its headers could not be checked.",
-        errors=errors,
+        technical_detail=errors,
     )
 
 

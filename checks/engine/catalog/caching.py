@@ -7,6 +7,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from checks.engine.artifacts import HttpExchange, TargetArtifacts
+from checks.engine.causes import plain_failure
 
 from .base import (
     Outcome,
@@ -106,7 +107,10 @@ def static_caching(artifacts: TargetArtifacts) -> Outcome:
     if asset is None:
         return not_applicable("No static asset (CSS, JS or image) was found on the page.")
     if not asset.ok:
-        return errored(f"The static asset {asset.url} could not be fetched ({asset.error}).")
+        return errored(
+            f"The static asset {asset.url} could not be fetched: {plain_failure(asset.error)}.",
+            technical_detail=asset.error,
+        )
     if not 200 <= asset.status < 300:
         return not_applicable(f"The static asset {asset.url} answered {asset.status}.")
     directives, lifetime = freshness(asset)
@@ -187,7 +191,11 @@ def conditional_requests(artifacts: TargetArtifacts) -> Outcome:
             **evidence,
         )
     if not again.ok:
-        return errored(f"The conditional re-request failed ({again.error}).", **evidence)
+        return errored(
+            f"The conditional re-request failed: {plain_failure(again.error)}.",
+            technical_detail=again.error,
+            **evidence,
+        )
     evidence |= {
         "status": again.status,
         "sent": {k: v for k, v in again.request_headers if k.lower().startswith("if-")},

@@ -8,6 +8,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from checks.engine.artifacts import CORS_PROBE_ORIGIN, TargetArtifacts
+from checks.engine.causes import plain_failure
 
 from .base import (
     Outcome,
@@ -20,6 +21,7 @@ from .base import (
     passed,
     warned,
 )
+from .headers import HSTS_MIN_MAX_AGE, MalformedHeader, parse_hsts
 
 SESSIONS_QUESTION = "security.authentication_sessions_cors"
 
@@ -76,23 +78,71 @@ def parse_set_cookie(line: str) -> SetCookie:
     return SetCookie(name=name.strip() if has_equals else "", attributes=attributes, raw=line)
 
 
-def cookie_issues(cookie: SetCookie) -> tuple[list[str], list[str]]:
-    """(failures, warnings) for one cookie."""
-    failures, warnings = [], []
-    if not cookie.secure:
-        failures.append("not Secure")
-    session_like = SESSION_LIKE_NAME.search(cookie.name) and not SCRIPT_READABLE_NAME.search(
+def is_credential_like(cookie: SetCookie) -> bool:
+    """A cookie whose name says it carries a session or credential (CSRF tokens excluded:
+    frameworks expect scripts to read them, and they are not credentials by themselves)."""
+    return bool(SESSION_LIKE_NAME.search(cookie.name)) and not SCRIPT_READABLE_NAME.search(
         cookie.name
     )
-    if session_like and not cookie.http_only:
-        failures.append("session-like but not HttpOnly")
+
+
+@dataclass(frozen=True)
+class HstsCover:
+    """What the HTTPS page's HSTS policy guarantees cookies: no plain-HTTP request to this
+    host (``host``) and, with includeSubDomains, to its subdomains (``subdomains``)."""
+
+    host: bool = False
+    subdomains: bool = False
+
+
+def hsts_cover(artifacts: TargetArtifacts) -> HstsCover:
+    page = artifacts.scheme_https
+    if not answered(page):
+        return HstsCover()
+    values = page.header_all("strict-transport-security")
+    if not values:
+        return HstsCover()
+    try:
+        directives = parse_hsts(values[0])  # RFC 6797 8.1: the first header wins
+    except MalformedHeader:
+        return HstsCover()
+    if int(directives["max-age"]) < HSTS_MIN_MAX_AGE:
+        return HstsCover()
+    return HstsCover(host=True, subdomains="includesubdomains" in directives)
+
+
+def cookie_issues(cookie: SetCookie, cover: HstsCover = HstsCover()) -> tuple[list[str], list[str]]:
+    """(failures, warnings) for one cookie, following RFC 6265bis.
+
+    - Secure (6265bis 4.1.2.5) keeps a cookie off plain HTTP. HSTS already stops the browser
+      from sending plain-HTTP requests to the host -- and to its subdomains with
+      includeSubDomains, which a Domain= cookie also reaches. A credential cookie relying on
+      HSTS alone is a warning (first visits, HSTS-less clients), without HSTS a failure; a
+      cookie carrying no credential only needs Secure when HSTS does not cover it.
+    - HttpOnly (4.1.2.6) matters for credentials, which scripts must not read.
+    - SameSite (4.1.2.7) matters for cookies that carry credentials: it is what keeps them off
+      cross-site requests (CSRF). A ``lang`` cookie without it is fine.
+    - SameSite=None without Secure is rejected by browsers (5.7 step 20): the cookie is lost.
+    """
+    failures, warnings = [], []
+    credential = is_credential_like(cookie)
+    covered = cover.subdomains if "domain" in cookie.attributes else cover.host
+    if not cookie.secure:
+        if credential and covered:
+            warnings.append("not Secure (only HSTS keeps it off plain HTTP)")
+        elif credential:
+            failures.append("not Secure, and no HSTS keeps it off plain HTTP")
+        elif not covered:
+            warnings.append("not Secure")
+    if credential and not cookie.http_only:
+        failures.append("carries credentials but is not HttpOnly")
     same_site = cookie.same_site
-    if same_site is None:
-        warnings.append("no SameSite")
-    elif same_site not in SAMESITE_VALUES:
+    if same_site == "none" and not cookie.secure:
+        warnings.append("SameSite=None without Secure, so browsers reject it")
+    elif credential and same_site is None:
+        warnings.append("carries credentials but has no SameSite")
+    elif credential and same_site not in SAMESITE_VALUES:
         warnings.append(f"invalid SameSite={cookie.attributes['samesite']}")
-    elif same_site == "none" and not cookie.secure:
-        failures.append("SameSite=None without Secure (browsers reject it)")
     return failures, warnings
 
 
@@ -111,11 +161,15 @@ def cookie_issues(cookie: SetCookie) -> tuple[list[str], list[str]]:
     references=(
         "https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#security",
         "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html",
-        "https://www.rfc-editor.org/rfc/rfc6265",
+        "https://datatracker.ietf.org/doc/draft-ietf-httpbis-rfc6265bis/",
     ),
     informs=(SESSIONS_QUESTION,),
 )
 def cookie_security(artifacts: TargetArtifacts) -> Outcome:
+    """Where we depart from Observatory: it asks Secure of every cookie and SameSite of every
+    cookie for its bonus; we ask SameSite and HttpOnly only of credential-like cookies, and
+    judge Secure together with HSTS (Observatory's "protected by HSTS" rows, applied per
+    cookie and with includeSubDomains for Domain= cookies)."""
     sources = [e for e in (artifacts.scheme_https, artifacts.plain_http) if answered(e)]
     if not sources:
         return not_applicable("No page was fetched, so no cookies were seen.")
@@ -127,21 +181,32 @@ def cookie_security(artifacts: TargetArtifacts) -> Outcome:
                 cookies.setdefault(cookie.name, (exchange.url, cookie))
     if not cookies:
         return not_applicable("No cookies are set on the pages fetched.")
+    cover = hsts_cover(artifacts)
     report, score, worst = [], 100, "pass"
     for url, cookie in cookies.values():
-        failures, warnings = cookie_issues(cookie)
+        failures, warnings = cookie_issues(cookie, cover)
         score -= COOKIE_FAIL_PENALTY * len(failures) + COOKIE_WARN_PENALTY * len(warnings)
         if failures:
             worst = "fail"
         elif warnings and worst == "pass":
             worst = "warn"
-        report.append({"name": cookie.name, "url": url, "issues": failures + warnings})
-    evidence: dict[str, Any] = {"cookies": report}
+        report.append(
+            {
+                "name": cookie.name,
+                "url": url,
+                "credential_like": is_credential_like(cookie),
+                "secure": cookie.secure,
+                "http_only": cookie.http_only,
+                "same_site": cookie.attributes.get("samesite"),
+                "issues": failures + warnings,
+            }
+        )
+    evidence: dict[str, Any] = {"cookies": report, "hsts_covers_host": cover.host}
     flagged = [
         f"{c['name'] or '(unnamed)'}: {', '.join(c['issues'])}" for c in report if c["issues"]
     ]
     if worst == "pass":
-        return passed(f"All {len(report)} cookie(s) are Secure and carry SameSite.", **evidence)
+        return passed(f"All {len(report)} cookie(s) are set safely.", **evidence)
     summary = "; ".join(flagged)
     if worst == "warn":
         return warned(f"Some cookies lack attributes ({summary}).", score=clamp(score), **evidence)
@@ -162,21 +227,38 @@ def cookie_security(artifacts: TargetArtifacts) -> Outcome:
     references=(
         "https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS",
         "https://portswigger.net/web-security/cors",
-        "https://fetch.spec.whatwg.org/#http-cors-protocol",
+        "https://fetch.spec.whatwg.org/#cors-check",
     ),
     informs=(SESSIONS_QUESTION,),
 )
 def cors(artifacts: TargetArtifacts) -> Outcome:
+    """Judged by what the Fetch "CORS check" (Fetch 4.10) lets another site's script read.
+
+    - ``*`` with ``Allow-Credentials: true``: the CORS check fails for credentialed requests
+      when the origin is ``*``, so only public (cookie-less) responses are readable -- the
+      same as ``*`` alone. A misconfiguration, not a vulnerability.
+    - Reflecting any Origin *without* credentials exposes no more than ``*``.
+    - Reflecting any Origin (or allowing ``null``, the origin of sandboxed frames on any
+      site) *with* credentials lets every site read signed-in users' responses: a failure.
+    - Origins and the credentials value are compared byte for byte, as the CORS check does:
+      ``Allow-Credentials: TRUE`` grants nothing.
+
+    Observatory fails any reflected origin; we follow the CORS check, because a finding must
+    name a read another site can actually make.
+    """
     exchange = artifacts.cors_preflight
     if exchange is None:
         return not_applicable("No cross-origin request was sent.")
     if not exchange.ok:
-        return errored(f"The cross-origin request failed ({exchange.error}).")
+        return errored(
+            f"The cross-origin request failed: {plain_failure(exchange.error)}.",
+            technical_detail=exchange.error,
+        )
     origin = next(
         (v for k, v in exchange.request_headers if k.lower() == "origin"), CORS_PROBE_ORIGIN
     )
     values = [v.strip() for v in exchange.header_all("access-control-allow-origin")]
-    credentials = (exchange.header("access-control-allow-credentials") or "").strip().lower()
+    credentials = (exchange.header("access-control-allow-credentials") or "").strip()
     with_credentials = credentials == "true"
     evidence = {
         "url": exchange.url,
@@ -187,32 +269,39 @@ def cors(artifacts: TargetArtifacts) -> Outcome:
     }
     if not values:
         return passed("Cross-origin requests from an unknown origin are not granted.", **evidence)
-    allowed = {token.strip().lower() for value in values for token in value.split(",")}
-    if origin.lower() in allowed:
-        if with_credentials:
-            return failed(
-                f"The server reflects any Origin ({origin}) and allows credentials.", **evidence
-            )
-        return failed(f"The server reflects any Origin ({origin}) back as allowed.", **evidence)
-    if "*" in allowed and with_credentials:
-        return failed(
-            "Access-Control-Allow-Origin is * together with Allow-Credentials: true.", **evidence
-        )
-    if "null" in allowed:
-        if with_credentials:
-            return failed("The 'null' origin is allowed with credentials.", **evidence)
+    if len(values) > 1 or "," in values[0]:
         return warned(
-            "The 'null' origin (sandboxed frames, local files) is allowed.", score=60, **evidence
-        )
-    if len(values) > 1 or len(allowed) > 1:
-        return warned(
-            "Access-Control-Allow-Origin has several values, which browsers reject.",
+            "Access-Control-Allow-Origin has several values, which browsers reject, so "
+            "cross-origin reads fail for everyone.",
             score=70,
             **evidence,
         )
-    if "*" in allowed:
+    allowed = values[0]
+    if allowed in (origin, "null"):
+        who = f"any Origin ({origin})" if allowed == origin else "the 'null' origin"
+        if with_credentials:
+            return failed(
+                f"The server allows {who} with credentials, so any website can read what a "
+                "signed-in user sees.",
+                **evidence,
+            )
+        return passed(
+            f"The server allows {who}, but without credentials: like *, only public "
+            "responses can be read.",
+            score=90,
+            **evidence,
+        )
+    if allowed == "*":
+        if with_credentials:
+            return passed(
+                "Access-Control-Allow-Origin is * with Allow-Credentials: true; browsers refuse "
+                "credentialed reads with *, so only public responses can be read (the "
+                "credentials header has no effect).",
+                score=90,
+                **evidence,
+            )
         return passed("Any origin may read public responses, but without credentials.", **evidence)
-    return passed(f"Only a fixed origin ({values[0]}) is allowed.", **evidence)
+    return passed(f"Only a fixed origin ({allowed}) is allowed.", **evidence)
 
 
 CHECKS = (cookie_security, cors)

@@ -10,9 +10,12 @@ recognised token (Referrer Policy spec).
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from checks.engine.artifacts import HttpExchange, TargetArtifacts
+from checks.engine.causes import HTTPS
 
 from .base import (
     Outcome,
@@ -36,7 +39,40 @@ HSTS_PRELOAD_MIN_MAX_AGE = 31_536_000  # 1 year, hstspreload.org's bar
 CSP_WARN_BASE_SCORE = 80
 CSP_SCORE_PER_ISSUE = 15
 CSP_MIN_WARN_SCORE = 30
-CSP_REPORT_ONLY_SCORE = 40
+CSP_REPORT_ONLY_SCORE = 10  # better than nothing only in that violations get reported
+
+# CSP3 directives (plus CSP2 ones browsers still honour) that restrict something; anything
+# else is skipped by browsers. report-uri and report-to only report.
+ENFORCING_DIRECTIVES = frozenset(
+    {
+        "default-src",
+        "script-src",
+        "script-src-elem",
+        "script-src-attr",
+        "style-src",
+        "style-src-elem",
+        "style-src-attr",
+        "img-src",
+        "font-src",
+        "connect-src",
+        "media-src",
+        "object-src",
+        "frame-src",
+        "child-src",
+        "worker-src",
+        "manifest-src",
+        "fenced-frame-src",
+        "base-uri",
+        "form-action",
+        "frame-ancestors",
+        "sandbox",
+        "upgrade-insecure-requests",
+        "block-all-mixed-content",
+        "require-trusted-types-for",
+        "trusted-types",
+        "webrtc",
+    }
+)
 
 REFERRER_POLICIES = (
     "no-referrer",
@@ -123,6 +159,7 @@ def parse_hsts(value: str) -> dict[str, str | None]:
         OBSERVATORY,
     ),
     informs=("security.encryption_in_transit",),
+    needs=(HTTPS,),
 )
 def hsts(artifacts: TargetArtifacts) -> Outcome:
     page = artifacts.scheme_https
@@ -219,6 +256,43 @@ def script_issues(policy: Policy) -> list[str]:
     return issues
 
 
+def _permissive(sources: tuple[str, ...]) -> bool:
+    lowered = [s.lower() for s in sources]
+    return "'none'" not in lowered and any(_is_wildcard_source(s) for s in lowered)
+
+
+def hardening_issues(policy: Policy) -> dict[str, str]:
+    """object-src and base-uri, the two directives a script policy leans on.
+
+    - ``object-src`` falls back to ``default-src`` (CSP3 6.1.3 "object-src"); absent both,
+      or with a wildcard/scheme source, ``<object>``/``<embed>`` may load active content
+      from anywhere.
+    - ``base-uri`` has no fallback (CSP3 6.3.1): without it an injected ``<base href>``
+      re-points every relative script URL. That matters when scripts are allowed by nonce or
+      hash (the nonce travels with the tag); a host allowlist still blocks the new host, so
+      then a missing base-uri is no issue. Observatory's grade ignores base-uri entirely;
+      Google's strict-CSP guidance and CSP3 both name this bypass, so we follow them.
+    """
+    issues = {}
+    objects = policy.get("object-src", policy.get("default-src"))
+    if objects is None:
+        issues["object-src"] = "no object-src (nor default-src), so plugins load from anywhere"
+    elif _permissive(objects):
+        issues["object-src"] = "object-src allows any host"
+    scripts = policy.get("script-src", policy.get("default-src", ()))
+    nonce_based = any(s.lower().startswith(_NONCE_OR_HASH) for s in scripts)
+    base = policy.get("base-uri")
+    if nonce_based and (base is None or _permissive(base)):
+        issues["base-uri"] = "no restrictive base-uri, so an injected <base> re-points scripts"
+    return issues
+
+
+def enforces_something(policy: Policy) -> bool:
+    """Whether any directive of the policy restricts something (CSP3 6: unknown names are
+    ignored, and report-uri/report-to only report)."""
+    return any(name in ENFORCING_DIRECTIVES for name in policy)
+
+
 def _csp_values(page: HttpExchange) -> tuple[list[str], str]:
     headers = [v for v in page.header_all("content-security-policy") if v.strip()]
     if headers:
@@ -236,18 +310,29 @@ def _csp_values(page: HttpExchange) -> tuple[list[str], str]:
     ),
     how_to_fix=(
         "Send an enforced Content-Security-Policy with a nonce- or hash-based script-src "
-        "(optionally 'strict-dynamic'), no 'unsafe-inline'/'unsafe-eval', and object-src 'none'; "
-        "roll it out in Report-Only mode first."
+        "(optionally 'strict-dynamic'), no 'unsafe-inline'/'unsafe-eval', object-src 'none' "
+        "and base-uri 'none'; roll it out in Report-Only mode first, then enforce it."
     ),
     references=(
         "https://developer.mozilla.org/en-US/docs/Web/HTTP/CSP",
         "https://www.w3.org/TR/CSP3/",
+        "https://web.dev/articles/strict-csp",
         "https://cheatsheetseries.owasp.org/cheatsheets/Content_Security_Policy_Cheat_Sheet.html",
         OBSERVATORY,
     ),
     informs=(HEADERS_QUESTION,),
 )
 def csp(artifacts: TargetArtifacts) -> Outcome:
+    """Every enforced policy applies (CSP3 4.2.1), so the strictest one is judged.
+
+    Departures from Observatory, on purpose:
+    - A policy sent only as Content-Security-Policy-Report-Only *fails*: CSP3 3.2 says a
+      report-only policy is never enforced, so it blocks nothing; a team claiming a strict
+      CSP must then be contradicted, not half-credited.
+    - A policy whose directives are all unrecognised (or only report-uri/report-to) fails:
+      browsers skip unknown names (CSP3 2.2.1), so it enforces nothing.
+    - base-uri is evaluated for nonce/hash policies (see ``hardening_issues``).
+    """
     page = main_page(artifacts)
     if page is None:
         return missing_page(artifacts)
@@ -261,16 +346,28 @@ def csp(artifacts: TargetArtifacts) -> Outcome:
     }
     if not values:
         if report_only:
-            return warned(
-                "Content-Security-Policy is only in Report-Only mode, so nothing is blocked.",
+            return failed(
+                "Content-Security-Policy is sent only in Report-Only mode, which blocks "
+                "nothing: browsers report violations but still run the scripts.",
                 score=CSP_REPORT_ONLY_SCORE,
                 **evidence,
             )
         return failed("No Content-Security-Policy is set.", **evidence)
     policies = [policy for value in values for policy in parse_csp(value)]
-    if not policies:
-        return failed("The Content-Security-Policy has no valid directives.", **evidence)
-    issues = min((script_issues(policy) for policy in policies), key=len)
+    enforcing = [policy for policy in policies if enforces_something(policy)]
+    if not enforcing:
+        names = sorted({name for policy in policies for name in policy})
+        evidence["directives"] = names
+        shown = ", ".join(names) if names else "none"
+        return failed(
+            "The Content-Security-Policy enforces nothing: browsers ignore its directives "
+            f"({shown}).",
+            **evidence,
+        )
+    # A resource must pass every policy: a gap counts only when no policy closes it.
+    issues = min((script_issues(policy) for policy in enforcing), key=len)
+    gaps = [hardening_issues(policy) for policy in enforcing]
+    issues += [text for kind, text in gaps[0].items() if all(kind in g for g in gaps)]
     evidence["issues"] = issues
     if issues:
         score = CSP_WARN_BASE_SCORE - CSP_SCORE_PER_ISSUE * (len(issues) - 1)
@@ -309,7 +406,7 @@ def x_content_type_options(artifacts: TargetArtifacts) -> Outcome:
     # Fetch: only the first comma-separated value counts, compared case-insensitively.
     first = value.split(",")[0].strip().lower()
     if first != "nosniff":
-        return failed(f"X-Content-Type-Options is {value!r}, not 'nosniff'.", **evidence)
+        return failed(f"X-Content-Type-Options is “{value}”, not “nosniff”.", **evidence)
     return passed("X-Content-Type-Options: nosniff is set.", **evidence)
 
 
@@ -377,7 +474,7 @@ def frame_protection(artifacts: TargetArtifacts) -> Outcome:
             "X-Frame-Options ALLOW-FROM is obsolete and ignored, so framing is allowed.",
             **evidence,
         )
-    return failed(f"X-Frame-Options {xfo_value!r} is not a value browsers honour.", **evidence)
+    return failed(f"X-Frame-Options “{xfo_value}” is not a value browsers honour.", **evidence)
 
 
 # --- Referrer-Policy --------------------------------------------------------------------
@@ -426,7 +523,7 @@ def referrer_policy(artifacts: TargetArtifacts) -> Outcome:
         )
     if policy is None:
         return warned(
-            f"Referrer-Policy {value!r} is not recognised, so browsers use their default.",
+            f"Referrer-Policy “{value}” is not recognised, so browsers use their default.",
             score=REFERRER_INVALID_SCORE,
             **evidence,
         )
@@ -476,9 +573,9 @@ def parse_permissions_policy(value: str) -> dict[str, str]:
         key, has_value, allowlist = item.partition("=")
         key, allowlist = key.strip(), allowlist.strip()
         if not _PP_KEY.match(key):
-            raise MalformedHeader(f"{key!r} is not a valid feature name")
+            raise MalformedHeader(f"“{key}” is not a valid feature name")
         if has_value and not _PP_VALUE.match(allowlist):
-            raise MalformedHeader(f"the allowlist of {key} ({allowlist!r}) is not valid")
+            raise MalformedHeader(f"the allowlist of {key} (“{allowlist}”) is not valid")
         features[key] = allowlist if has_value else "?1"
     return features
 
@@ -533,6 +630,233 @@ def permissions_policy(artifacts: TargetArtifacts) -> Outcome:
     return passed(f"Permissions-Policy controls {len(features)} feature(s).", **evidence)
 
 
+# --- Cross-origin isolation: COOP and CORP ---------------------------------------------------
+COOP_VALUES = {
+    "same-origin": 100,
+    "noopener-allow-popups": 100,
+    "same-origin-allow-popups": 90,
+}
+COOP_MISSING_SCORE = 60
+
+
+def _structured_token(value: str) -> str | None:
+    """A Structured Fields token with its parameters dropped (RFC 8941 4.2.6); None when the
+    value is not one token (then the header is ignored)."""
+    item = value.split(";")[0].strip()
+    return item if re.fullmatch(r"[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*", item) else None
+
+
+@check(
+    id="cross_origin_opener_policy",
+    category="headers",
+    why=(
+        "Without Cross-Origin-Opener-Policy, any site that opens yours in a popup (or that you "
+        "open) keeps a handle on your window: it can navigate it and probe it (XS-Leaks), and "
+        "the page cannot be process-isolated from it."
+    ),
+    how_to_fix=(
+        "Send 'Cross-Origin-Opener-Policy: same-origin' on HTML pages; use "
+        "'same-origin-allow-popups' if the page opens OAuth or payment popups it must talk to."
+    ),
+    references=(
+        "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Cross-Origin-Opener-Policy",
+        "https://html.spec.whatwg.org/multipage/browsers.html#cross-origin-opener-policies",
+        "https://xsleaks.dev/docs/defenses/opt-in/coop/",
+    ),
+    informs=(),
+)
+def cross_origin_opener_policy(artifacts: TargetArtifacts) -> Outcome:
+    """HTML 7.1.3 "obtain a cross-origin opener policy": the header is a Structured Fields
+    token; an unknown or unparsable value means ``unsafe-none`` (no isolation). Observatory
+    does not grade COOP; we warn (never fail) when it is missing, as it is hardening."""
+    page = main_page(artifacts)
+    if page is None:
+        return missing_page(artifacts)
+    raw = page.header("cross-origin-opener-policy")
+    evidence = {**page_evidence(page), "value": raw}
+    if raw is None or not raw.strip():
+        return warned(
+            "No Cross-Origin-Opener-Policy is sent, so other sites keep a handle on this window.",
+            score=COOP_MISSING_SCORE,
+            **evidence,
+        )
+    policy = _structured_token(raw)
+    if policy not in COOP_VALUES:
+        shown = f"“{raw.strip()}”, which browsers ignore"
+        if policy == "unsafe-none":
+            shown = "unsafe-none"
+        return warned(
+            f"Cross-Origin-Opener-Policy is {shown}: the window is not isolated.",
+            score=COOP_MISSING_SCORE - 10,
+            **evidence,
+        )
+    return passed(f"Cross-Origin-Opener-Policy is {policy}.", score=COOP_VALUES[policy], **evidence)
+
+
+CORP_VALUES = ("same-origin", "same-site", "cross-origin")
+
+
+@check(
+    id="cross_origin_resource_policy",
+    category="headers",
+    why=(
+        "Cross-Origin-Resource-Policy stops other sites from loading your responses into their "
+        "pages with <img>/<script> tags, which side channels such as Spectre can then read."
+    ),
+    how_to_fix=(
+        "Send 'Cross-Origin-Resource-Policy: same-origin' (or same-site) on pages and private "
+        "resources; keep 'cross-origin' only for assets meant to be embedded anywhere."
+    ),
+    references=(
+        "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Cross-Origin-Resource-Policy",
+        "https://fetch.spec.whatwg.org/#cross-origin-resource-policy-header",
+        OBSERVATORY,
+    ),
+    informs=(),
+)
+def cross_origin_resource_policy(artifacts: TargetArtifacts) -> Outcome:
+    """Fetch 3.7: the value must be exactly ``same-origin``, ``same-site`` or
+    ``cross-origin`` (byte for byte: ``Same-Origin`` is ignored). Observatory reports a
+    missing header without penalty; we warn, because the page answers with user data to any
+    site's no-cors request."""
+    page = main_page(artifacts)
+    if page is None:
+        return missing_page(artifacts)
+    raw = page.header("cross-origin-resource-policy")
+    value = raw.strip() if raw else None
+    evidence = {**page_evidence(page), "value": raw}
+    if not value:
+        return warned(
+            "No Cross-Origin-Resource-Policy is sent, so any site may embed this response.",
+            score=60,
+            **evidence,
+        )
+    if value not in CORP_VALUES:
+        return warned(
+            f"Cross-Origin-Resource-Policy “{value}” is not a value browsers recognise, so it "
+            "is ignored.",
+            score=50,
+            **evidence,
+        )
+    if value == "cross-origin":
+        return passed(
+            "Cross-Origin-Resource-Policy is cross-origin: any site may embed this page "
+            "(fine for public assets, loose for pages).",
+            score=80,
+            **evidence,
+        )
+    return passed(f"Cross-Origin-Resource-Policy is {value}.", **evidence)
+
+
+# --- Subresource Integrity ------------------------------------------------------------------
+_SRI_HASH = re.compile(r"^sha(?:256|384|512)-[A-Za-z0-9+/_-]+={0,2}$")
+
+
+class _ScriptFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scripts: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "script":
+            return
+        values = {name.lower(): value for name, value in attrs}
+        if values.get("src"):
+            self.scripts.append(values)
+
+
+def external_scripts(html: str, page_url: str) -> list[dict[str, Any]]:
+    """Every ``<script src>`` on another origin: its URL, integrity and crossorigin."""
+    finder = _ScriptFinder()
+    finder.feed(html)
+    finder.close()
+    page_origin = _origin(page_url)
+    found = []
+    for script in finder.scripts:
+        url = urljoin(page_url, (script.get("src") or "").strip())
+        if urlsplit(url).scheme not in ("http", "https") or _origin(url) == page_origin:
+            continue
+        integrity = (script.get("integrity") or "").split()
+        found.append(
+            {
+                "url": url,
+                "integrity": any(_SRI_HASH.match(token) for token in integrity),
+                "crossorigin": "crossorigin" in script,
+                "over_https": urlsplit(url).scheme == "https",
+            }
+        )
+    return found
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port or default)
+
+
+@check(
+    id="subresource_integrity",
+    category="headers",
+    why=(
+        "A script loaded from another origin (a CDN, an analytics vendor) runs with full access "
+        "to your pages: if that host is compromised, so is every user. Integrity hashes make "
+        "the browser refuse a script that changed."
+    ),
+    how_to_fix=(
+        'Add integrity="sha384-…" and crossorigin="anonymous" to every <script> '
+        "loaded from another origin (pinned versions), or self-host the script."
+    ),
+    references=(
+        "https://developer.mozilla.org/en-US/docs/Web/Security/Subresource_Integrity",
+        "https://www.w3.org/TR/SRI/",
+        OBSERVATORY,
+    ),
+    informs=(),
+)
+def subresource_integrity(artifacts: TargetArtifacts) -> Outcome:
+    """SRI 3.3.5: an ``integrity`` attribute with at least one sha256/384/512 hash protects
+    the script; a cross-origin script fetched without ``crossorigin`` is an opaque response,
+    which fails the integrity check (SRI 3.3.3), so the browser blocks it -- breakage, noted as
+    a warning. Like Observatory, scripts over plain http are the worst case (anyone on the path
+    may swap them); unlike it we only read the first part of the page we sampled, and say so.
+    """
+    page = main_page(artifacts)
+    if page is None:
+        return missing_page(artifacts)
+    scripts = external_scripts(page.body_sample, page.url)
+    evidence: dict[str, Any] = {
+        **page_evidence(page),
+        "scripts": scripts,
+        "truncated": page.truncated,
+    }
+    if not scripts:
+        return passed("No scripts are loaded from other origins.", **evidence)
+    unprotected = [s for s in scripts if not s["integrity"]]
+    insecure = [s for s in unprotected if not s["over_https"]]
+    blocked = [s for s in scripts if s["integrity"] and not s["crossorigin"]]
+    if insecure:
+        return failed(
+            f"{len(insecure)} cross-origin script(s) load over plain HTTP without integrity, so "
+            "anyone on the network path can replace them.",
+            **evidence,
+        )
+    if unprotected:
+        return warned(
+            f"{len(unprotected)} of {len(scripts)} cross-origin script(s) have no integrity "
+            "hash: a compromise of their host runs code on every page.",
+            score=60,
+            **evidence,
+        )
+    if blocked:
+        return warned(
+            f"{len(blocked)} script(s) have an integrity hash but no crossorigin attribute, so "
+            "browsers refuse to run them.",
+            score=70,
+            **evidence,
+        )
+    return passed(f"All {len(scripts)} cross-origin script(s) carry an integrity hash.", **evidence)
+
+
 CHECKS = (
     hsts,
     csp,
@@ -540,4 +864,7 @@ CHECKS = (
     frame_protection,
     referrer_policy,
     permissions_policy,
+    cross_origin_opener_policy,
+    cross_origin_resource_policy,
+    subresource_integrity,
 )

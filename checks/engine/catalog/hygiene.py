@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from checks.engine.artifacts import HttpExchange, TargetArtifacts
+from checks.engine.causes import plain_failure
 
 from .base import (
     Outcome,
@@ -168,7 +169,10 @@ def error_page_leaks(artifacts: TargetArtifacts) -> Outcome:
     if page is None:
         return not_applicable("No missing page was requested.")
     if not page.ok:
-        return errored(f"The request for a missing page failed ({page.error}).")
+        return errored(
+            f"The request for a missing page failed: {plain_failure(page.error)}.",
+            technical_detail=page.error,
+        )
     leaks = find_leaks(page.body_sample)
     debug_headers = {h: v for h in DEBUG_HEADERS if (v := page.header(h))}
     evidence: dict[str, Any] = {
@@ -224,7 +228,10 @@ def robots_txt(artifacts: TargetArtifacts) -> Outcome:
     if exchange is None:
         return not_applicable("/robots.txt was not requested.")
     if not exchange.ok:
-        return errored(f"The request for /robots.txt failed ({exchange.error}).")
+        return errored(
+            f"The request for /robots.txt failed: {plain_failure(exchange.error)}.",
+            technical_detail=exchange.error,
+        )
     evidence = {
         "url": exchange.url,
         "status": exchange.status,
@@ -256,7 +263,10 @@ def security_txt(artifacts: TargetArtifacts) -> Outcome:
     if exchange is None:
         return not_applicable("/.well-known/security.txt was not requested.")
     if not exchange.ok:
-        return errored(f"The request for security.txt failed ({exchange.error}).")
+        return errored(
+            f"The request for security.txt failed: {plain_failure(exchange.error)}.",
+            technical_detail=exchange.error,
+        )
     expires = SECURITY_TXT_EXPIRES.search(exchange.body_sample)
     evidence = {
         "url": exchange.url,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from checks.engine.artifacts import TargetArtifacts
+import math
+
+from checks.engine.artifacts import TargetArtifacts, claimable_percentile
+from checks.engine.causes import TLS, plain_failure
 
 from .base import (
     Outcome,
@@ -35,6 +38,7 @@ TTFB_PASS_MS = 200
 TTFB_WARN_MS = 600
 
 LATENCY_MIN_SAMPLES = 5
+LATENCY_TAIL_PERCENT = 95  # the tail we judge, when the samples can claim it
 LATENCY_P95_PASS_MS = 500
 LATENCY_P95_WARN_MS = 1_500
 LATENCY_MAX_ERROR_SHARE = 0.05
@@ -108,6 +112,7 @@ def compression(artifacts: TargetArtifacts) -> Outcome:
         "https://www.rfc-editor.org/rfc/rfc7301",
     ),
     informs=("infrastructure.edge_tls_dns", "caching.frontend_assets"),
+    needs=(TLS,),
 )
 def http2(artifacts: TargetArtifacts) -> Outcome:
     tls, page = artifacts.tls, artifacts.scheme_https
@@ -120,7 +125,11 @@ def http2(artifacts: TargetArtifacts) -> Outcome:
     if tls is None and not answered(page):
         return not_applicable("Neither TLS nor the HTTPS page was probed.", **evidence)
     if tls is not None and tls.error and alpn is None and not answered(page):
-        return errored(f"The TLS handshake failed ({tls.error}).", **evidence)
+        return errored(
+            f"The TLS handshake failed: {plain_failure(tls.error)}.",
+            technical_detail=tls.error,
+            **evidence,
+        )
     return warned("Only HTTP/1.1 is offered; HTTP/2 is not negotiated.", score=30, **evidence)
 
 
@@ -189,17 +198,26 @@ def ttfb(artifacts: TargetArtifacts) -> Outcome:
     informs=("caching.performance_budgets",),
 )
 def latency_percentiles(artifacts: TargetArtifacts) -> Outcome:
+    """Judged on the highest percentile the sample count supports (``claimable_percentile``):
+    p95 from 20 samples, else p90/p75 -- said in the message --, never a "p95" that is
+    really the slowest request. So one slow outlier cannot flip the verdict: at least one
+    sample always lies above the judged rank. Warm-up requests are not counted."""
     latency = artifacts.latency
     if latency is None:
         return not_applicable("Repeated latency samples were not collected.")
     count, errors = len(latency.samples_ms), latency.errors
+    claimed = claimable_percentile(count)
+    judged = latency.percentile(min(claimed or 50, LATENCY_TAIL_PERCENT))
     evidence = {
         "url": latency.url,
         "samples": count,
         "errors": errors,
+        "warmup_discarded": len(latency.warmup_ms),
+        "percentile": f"p{min(claimed or 50, LATENCY_TAIL_PERCENT)}" if claimed else None,
+        "judged_ms": _ms(judged),
         "p50_ms": _ms(latency.p50),
-        "p95_ms": _ms(latency.p95),
-        "p99_ms": _ms(latency.p99),
+        "p95_ms": _ms(latency.p95) if (claimed or 0) >= 95 else None,
+        "p99_ms": _ms(latency.p99) if (claimed or 0) >= 99 else None,
         "min_ms": _ms(min(latency.samples_ms, default=None)),
         "max_ms": _ms(max(latency.samples_ms, default=None)),
         "method": "nearest-rank",
@@ -214,17 +232,20 @@ def latency_percentiles(artifacts: TargetArtifacts) -> Outcome:
             f"Only {count} sample(s) were taken; at least {LATENCY_MIN_SAMPLES} are needed.",
             **evidence,
         )
-    p50, p95, p99 = latency.p50, latency.p95, latency.p99
-    summary = f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms over {count} requests"
+    tail = min(claimed, LATENCY_TAIL_PERCENT)
+    summary = f"p50 {latency.p50:.0f} ms, p{tail} {judged:.0f} ms over {count} requests"
+    if tail < LATENCY_TAIL_PERCENT:
+        needed = math.ceil(100 / (100 - LATENCY_TAIL_PERCENT))
+        summary += f" (p{LATENCY_TAIL_PERCENT} needs at least {needed} samples)"
     error_share = errors / (count + errors)
-    if p95 > LATENCY_P95_WARN_MS:
+    if judged > LATENCY_P95_WARN_MS:
         return failed(
             f"Latency is high: {summary}.",
-            score=graded(p95, LATENCY_P95_WARN_MS, 4 * LATENCY_P95_WARN_MS, high=40, low=0),
+            score=graded(judged, LATENCY_P95_WARN_MS, 4 * LATENCY_P95_WARN_MS, high=40, low=0),
             **evidence,
         )
-    if p95 > LATENCY_P95_PASS_MS:
-        score = graded(p95, LATENCY_P95_PASS_MS, LATENCY_P95_WARN_MS)
+    if judged > LATENCY_P95_PASS_MS:
+        score = graded(judged, LATENCY_P95_PASS_MS, LATENCY_P95_WARN_MS)
         return warned(f"The latency tail is slow: {summary}.", score=score, **evidence)
     if error_share > LATENCY_MAX_ERROR_SHARE:
         return warned(f"{errors} request(s) failed; {summary}.", score=60, **evidence)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urljoin, urlsplit
 
 from checks.engine.artifacts import RedirectHop, TargetArtifacts, TlsFacts
+from checks.engine.causes import SITE, TLS, failure_causes, plain_failure
 
 from .base import (
     Outcome,
@@ -87,14 +88,26 @@ def _hop_evidence(hops: tuple[RedirectHop, ...]) -> list[dict]:
     ),
     references=(MDN_HTTPS, OWASP_TLS),
     informs=(EDGE_QUESTION, TRANSPORT_QUESTION),
+    needs=(),
 )
 def https_available(artifacts: TargetArtifacts) -> Outcome:
+    """The one finding that carries a failed connection (``checks.engine.causes``): when the
+    site or its HTTPS port does not answer, this check says why in plain words, and the checks
+    that needed the answer are "not applicable" with the same sentence."""
     exchange = artifacts.scheme_https
+    causes = failure_causes(artifacts)
+    if SITE in causes:
+        cause = causes[SITE]
+        return failed(cause.summary, url=artifacts.target_url, technical_detail=list(cause.detail))
     if exchange is None:
         return not_applicable("The HTTPS URL was not probed.")
-    evidence = {"url": exchange.url, "status": exchange.status, "error": exchange.error}
+    evidence = {"url": exchange.url, "status": exchange.status}
     if not exchange.ok:
-        return failed(f"The site did not answer over HTTPS: {exchange.error}.", **evidence)
+        cause = causes.get(TLS)
+        summary = (
+            cause.summary if cause else f"HTTPS does not work: {plain_failure(exchange.error)}."
+        )
+        return failed(summary, **evidence, technical_detail=[exchange.error])
     downgrade = next(
         (h for h in exchange.redirects() if _target(h) and not _is_https(_target(h))), None
     )
@@ -132,10 +145,11 @@ def http_redirects_to_https(artifacts: TargetArtifacts) -> Outcome:
     evidence = {"url": exchange.url, "status": exchange.status, "hops": _hop_evidence(hops)}
     if not hops and not exchange.ok:
         return warned(
-            f"Plain HTTP did not answer ({exchange.error}), so visitors typing the bare domain "
+            f"Plain HTTP did not answer ({plain_failure(exchange.error)}), so visitors typing the "
+            "bare domain "
             "get an error instead of a redirect to HTTPS.",
             score=70,
-            error=exchange.error,
+            technical_detail=exchange.error,
             **evidence,
         )
     if not hops:
@@ -217,7 +231,10 @@ def _tls_unusable(tls: TlsFacts | None, what: str) -> Outcome | None:
     if tls is None:
         return not_applicable(f"TLS was not probed, so {what} could not be checked.")
     if tls.error and not tls.protocols_accepted and tls.negotiated_protocol is None:
-        return errored(f"No TLS handshake succeeded ({tls.error}), so {what} is unknown.")
+        return errored(
+            f"No TLS handshake succeeded ({plain_failure(tls.error)}), so {what} is unknown.",
+            technical_detail=tls.error,
+        )
     return None
 
 
@@ -234,6 +251,7 @@ def _tls_unusable(tls: TlsFacts | None, what: str) -> Outcome | None:
     ),
     references=(MOZILLA_TLS, OWASP_TLS, "https://www.rfc-editor.org/rfc/rfc8996"),
     informs=(TRANSPORT_QUESTION,),
+    needs=(TLS,),
 )
 def tls_protocols(artifacts: TargetArtifacts) -> Outcome:
     tls = artifacts.tls
@@ -290,6 +308,7 @@ def _forward_secret(cipher: str, protocol: str | None) -> bool:
     ),
     references=(MOZILLA_TLS, OWASP_TLS, "https://www.rfc-editor.org/rfc/rfc7525"),
     informs=(TRANSPORT_QUESTION,),
+    needs=(TLS,),
 )
 def tls_forward_secrecy(artifacts: TargetArtifacts) -> Outcome:
     tls = artifacts.tls
@@ -349,7 +368,7 @@ def _cert_unknown(tls: TlsFacts | None, what: str) -> Outcome | None:
     if tls is None:
         return not_applicable(f"TLS was not probed, so {what} could not be checked.")
     if tls.cert_subject is None and tls.chain_verified is None and tls.cert_days_left is None:
-        reason = f" ({tls.error})" if tls.error else ""
+        reason = f" ({plain_failure(tls.error)})" if tls.error else ""
         return errored(f"No certificate was read{reason}, so {what} is unknown.")
     return None
 
@@ -370,6 +389,7 @@ def _cert_unknown(tls: TlsFacts | None, what: str) -> Outcome | None:
         "https://developer.mozilla.org/en-US/docs/Web/Security/Certificate_Transparency",
     ),
     informs=(TRANSPORT_QUESTION,),
+    needs=(TLS,),
 )
 def certificate_valid(artifacts: TargetArtifacts) -> Outcome:
     tls = artifacts.tls
@@ -399,6 +419,7 @@ def certificate_valid(artifacts: TargetArtifacts) -> Outcome:
     ),
     references=(OWASP_TLS, "https://letsencrypt.org/docs/integration-guide/"),
     informs=(EDGE_QUESTION, TRANSPORT_QUESTION),
+    needs=(TLS,),
 )
 def certificate_expiry(artifacts: TargetArtifacts) -> Outcome:
     tls = artifacts.tls
@@ -444,6 +465,7 @@ def hostname_matches(host: str, names: tuple[str, ...]) -> bool:
     ),
     references=("https://www.rfc-editor.org/rfc/rfc6125", OWASP_TLS),
     informs=(TRANSPORT_QUESTION,),
+    needs=(TLS,),
 )
 def certificate_hostname(artifacts: TargetArtifacts) -> Outcome:
     tls = artifacts.tls
@@ -473,6 +495,7 @@ def certificate_hostname(artifacts: TargetArtifacts) -> Outcome:
     ),
     references=(OWASP_TLS, "https://www.rfc-editor.org/rfc/rfc8446#section-4.4.2"),
     informs=(TRANSPORT_QUESTION,),
+    needs=(TLS,),
 )
 def certificate_chain(artifacts: TargetArtifacts) -> Outcome:
     tls = artifacts.tls

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from checks.engine.catalog import CATEGORIES, CHECKS
+from checks.engine.gatherers import DEFAULT_SAMPLES
 from checks.engine.probe import (
     ProbeOptions,
     TargetReport,
@@ -34,6 +35,9 @@ STATUS_LABELS = {
 
 class Command(BaseCommand):
     help = "Probe target base URLs (TLS, headers, caching, latency...) and print the results."
+    # No database, no URLs, no templates: the system checks would import every view (pandas,
+    # WeasyPrint) and check nothing this command uses.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("urls", nargs="+", metavar="URL", help="Base URL(s) to probe.")
@@ -45,7 +49,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--token", help="The ownership verification token of the target.")
         parser.add_argument(
-            "--latency-samples", type=int, default=10, help="Sequential GETs to time."
+            "--latency-samples",
+            type=int,
+            default=DEFAULT_SAMPLES,
+            help="Sequential GETs to time, after two warm-up requests (20 can claim a p95).",
         )
         # Tests only: trust a local CA instead of the system store.
         parser.add_argument("--ca-bundle", help=argparse.SUPPRESS)

@@ -23,7 +23,7 @@ from checks.engine.gatherers import (
 )
 from checks.engine.gatherers.burst import NOT_VERIFIED
 from checks.engine.gatherers.http import MISSING_PATH_PREFIX, find_static_asset
-from checks.engine.gatherers.latency import MAX_CONSECUTIVE_ERRORS
+from checks.engine.gatherers.latency import MAX_CONSECUTIVE_ERRORS, WARMUP_REQUESTS
 from checks.engine.gatherers.tls import offerable_versions
 from checks.engine.safety import ProbeLimits
 from tests.probe_servers import (
@@ -431,7 +431,8 @@ def test_latency_takes_the_requested_number_of_samples(local_ca, options):
     assert len(samples.samples_ms) == len(samples.ttfb_ms) == 5
     assert samples.errors == 0
     assert all(t <= total for t, total in zip(samples.ttfb_ms, samples.samples_ms, strict=True))
-    assert server.paths() == ["/"] * 5
+    assert len(samples.warmup_ms) == WARMUP_REQUESTS  # timed apart, not counted
+    assert server.paths() == ["/"] * (WARMUP_REQUESTS + 5)
 
 
 def test_latency_stops_at_the_first_timeout(options):

@@ -13,6 +13,8 @@ from django.core.management import CommandError, call_command
 
 from checks.engine.artifacts import artifacts_from_dict
 from checks.engine.catalog import CHECKS
+from checks.engine.gatherers import DEFAULT_SAMPLES
+from checks.engine.gatherers.latency import WARMUP_REQUESTS
 from checks.engine.probe import (
     REPORT_FORMAT,
     REPORT_FORMAT_VERSION,
@@ -97,7 +99,8 @@ def test_json_report_of_the_hardened_site_has_one_result_per_check(local_ca, pro
     artifacts = artifacts_from_dict(target["artifacts"])
     assert artifacts.scheme_https.status == 200
     assert artifacts.tls.alpn == "h2"
-    assert len(artifacts.latency.samples_ms) == 10
+    assert len(artifacts.latency.samples_ms) == DEFAULT_SAMPLES
+    assert len(artifacts.latency.warmup_ms) == WARMUP_REQUESTS
     assert artifacts.burst is None
 
 
@@ -119,8 +122,44 @@ def test_the_naive_site_fails_the_expected_checks(probe_settings):
         assert results["version_disclosure"] in {"warn", "fail"}
 
 
+TLS_DEPENDENT = {
+    "tls_protocols",
+    "tls_forward_secrecy",
+    "certificate_valid",
+    "certificate_expiry",
+    "certificate_hostname",
+    "certificate_chain",
+    "hsts",
+    "http2",
+}
+
+
+def test_a_site_without_an_https_listener_gets_one_finding_in_plain_words(probe_settings):
+    """One cause, one finding: the port speaks plain HTTP only, so HTTPS fails once, in words,
+    and the checks that needed TLS are not applicable with the same sentence."""
+    with naive_server() as server:
+        [target] = probe_json(server.url, "--latency-samples", "3")["targets"]
+    results = {result["check_id"]: result for result in target["results"]}
+    sentence = (
+        "HTTPS is not served: the HTTPS port does not speak TLS (it probably serves plain HTTP)."
+    )
+    assert (results["https_available"]["status"], results["https_available"]["message"]) == (
+        "fail",
+        sentence,
+    )
+    for check_id in TLS_DEPENDENT:
+        result = results[check_id]
+        assert (result["status"], result["message"]) == (
+            "not_applicable",
+            f"Not checked: {sentence}",
+        )
+    assert [r["check_id"] for r in target["results"] if r["status"] == "error"] == []
+    assert not any("_ssl.c" in r["message"] for r in target["results"])
+
+
 def test_a_burst_runs_on_a_verified_target(local_ca, probe_settings):
-    with hardened_server(local_ca, file_token=TOKEN, rate_limit_after=30) as server:
+    # The limit leaves room for the passive requests (latency: 2 warm-ups + 20 samples).
+    with hardened_server(local_ca, file_token=TOKEN, rate_limit_after=50) as server:
         [target] = probe_json(
             server.url, "--ca-bundle", local_ca.bundle, "--burst", "--token", TOKEN
         )["targets"]
@@ -139,7 +178,8 @@ def test_a_burst_is_refused_when_the_token_is_not_published(local_ca, probe_sett
     assert burst["refused_reason"].startswith("ownership is not verified")
     assert burst["requests_sent"] == 0
     base_page_gets = [r for r in server.requests if r.tls and r.path == "/"]
-    assert len(base_page_gets) == 1 + 1 + 10 + 1  # page, CORS, latency samples, meta check
+    # page, CORS, latency warm-up and samples, meta check
+    assert len(base_page_gets) == 1 + 1 + WARMUP_REQUESTS + DEFAULT_SAMPLES + 1
 
 
 def test_text_output_groups_results_by_category(local_ca, probe_settings):
@@ -205,3 +245,63 @@ def test_the_json_report_round_trips_through_json(local_ca):
     assert json.loads(json.dumps(document)) == document
     stored = artifacts_from_dict(document["targets"][0]["artifacts"])
     assert stored == reports[0].artifacts
+
+
+# --- Run bare, start fast (issue 14, part 6) --------------------------------------------------
+BARE_ENV_DROPPED = ("SECRET_KEY", "DEBUG", "SCALEREADY_ALLOW_LOOPBACK_TARGETS")
+
+
+def _bare_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in BARE_ENV_DROPPED}
+
+
+def _manage(*args: str, code: str | None = None):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    command = [sys.executable, "-c", code, *args] if code else [sys.executable, "manage.py", *args]
+    return subprocess.run(
+        command, cwd=root, env=_bare_env(), capture_output=True, text=True, timeout=60
+    )
+
+
+def test_probe_runs_bare_without_secret_key_or_debug():
+    # A loopback target is refused without sending anything: exit status 2, not a settings error.
+    done = _manage("probe", "http://127.0.0.1:9/")
+    assert done.returncode == 2, done.stderr
+    assert "Refused: http://127.0.0.1:9/" in done.stderr
+    assert "SECRET_KEY" not in done.stderr
+
+
+def test_score_runs_bare_without_secret_key_or_debug(tmp_path):
+    done = _manage("score", str(tmp_path / "missing.json"), "--target-users", "1000")
+    assert done.returncode != 0
+    assert "SECRET_KEY" not in done.stderr
+    assert "missing.json" in done.stderr  # the command itself ran and said what is wrong
+
+
+def test_other_commands_still_need_a_secret_without_debug():
+    done = _manage("check")
+    assert done.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in done.stderr
+
+
+def test_probe_skips_the_system_checks_and_imports_neither_pdf_nor_analytics():
+    script = (
+        "import os, sys\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "sys.argv = ['manage.py', *sys.argv[1:]]\n"
+        "from django.core.management import execute_from_command_line\n"
+        "try:\n"
+        "    execute_from_command_line(sys.argv)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('weasyprint', 'pandas', 'config.urls', 'assessments.reports.views')\n"
+        "print('loaded:', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = _manage("probe", "http://127.0.0.1:9/", code=script)
+    assert "loaded: []" in done.stdout, done.stdout + done.stderr

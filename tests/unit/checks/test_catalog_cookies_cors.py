@@ -14,29 +14,52 @@ from tests.unit.checks.catalog_builders import (
 SC = "Set-Cookie"
 
 
+HSTS_YEAR = ("Strict-Transport-Security", "max-age=31536000")
+HSTS_ALL = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+HSTS_SHORT = ("Strict-Transport-Security", "max-age=3600")
+
+
+# Each row names the section of RFC 6265bis (draft-ietf-httpbis-rfc6265bis) it follows.
 @pytest.mark.parametrize(
-    ("cookies", "expected"),
+    ("cookies", "hsts", "expected", "spec"),
     [
-        (["sessionid=abc; Secure; HttpOnly; SameSite=Lax; Path=/"], "pass"),
-        (["__Host-session=abc; Path=/; Secure; HttpOnly; SameSite=Strict"], "pass"),
-        (["theme=dark; Secure; SameSite=Lax"], "pass"),  # not session-like: may be readable
-        (["csrftoken=x; Secure; SameSite=Lax"], "pass"),  # CSRF tokens are read by JS
-        (["sessionid=abc; secure; httponly; samesite=lax"], "pass"),  # case-insensitive
-        (["sessionid=abc;Secure;HttpOnly;SameSite=None"], "pass"),
-        (["sessionid=abc; HttpOnly; SameSite=Lax"], "fail"),  # not Secure
-        (["sessionid=abc; Secure; SameSite=Lax"], "fail"),  # not HttpOnly
-        (["auth_token=abc; Secure; SameSite=Strict"], "fail"),
-        (["JSESSIONID=abc; Secure; SameSite=Lax"], "fail"),
-        (["sessionid=abc; HttpOnly; SameSite=None"], "fail"),  # None needs Secure
-        (["sessionid=abc; Secure; HttpOnly"], "warn"),  # no SameSite
-        (["sessionid=abc; Secure; HttpOnly; SameSite=Sometimes"], "warn"),
-        (["theme=dark; Secure; SameSite=Lax", "sid=1; Secure; SameSite=Lax"], "fail"),
-        (["sessionid=abc; Secure=false; HttpOnly; SameSite=Lax"], "pass"),  # flag present
+        (["sessionid=abc; Secure; HttpOnly; SameSite=Lax; Path=/"], None, "pass", "4.1.2"),
+        (
+            ["__Host-session=abc; Path=/; Secure; HttpOnly; SameSite=Strict"],
+            None,
+            "pass",
+            "4.1.3.2",
+        ),
+        (["theme=dark; Secure"], None, "pass", "4.1.2.7: SameSite only for credentials"),
+        (["lang=en"], HSTS_YEAR, "pass", "4.1.2.5 + RFC 6797 8.3: HSTS keeps it off HTTP"),
+        (["lang=en"], None, "warn", "4.1.2.5 Secure"),
+        (
+            ["lang=en; Domain=example.com"],
+            HSTS_YEAR,
+            "warn",
+            "5.6 Domain cookie reaches subdomains",
+        ),
+        (["lang=en; Domain=example.com"], HSTS_ALL, "pass", "RFC 6797 6.1.2 includeSubDomains"),
+        (["csrftoken=x; Secure"], None, "pass", "CSRF tokens are read by scripts"),
+        (["sessionid=abc; secure; httponly; samesite=lax"], None, "pass", "5.6 case-insensitive"),
+        (["sessionid=abc;Secure;HttpOnly;SameSite=None"], None, "pass", "4.1.2.7 None is a choice"),
+        (["sessionid=abc; HttpOnly; SameSite=Lax"], None, "fail", "4.1.2.5 Secure"),
+        (["sessionid=abc; HttpOnly; SameSite=Lax"], HSTS_YEAR, "warn", "Secure judged with HSTS"),
+        (["sessionid=abc; HttpOnly; SameSite=Lax"], HSTS_SHORT, "fail", "HSTS under 180 days"),
+        (["sessionid=abc; Secure; SameSite=Lax"], None, "fail", "4.1.2.6 HttpOnly"),
+        (["auth_token=abc; Secure; SameSite=Strict"], None, "fail", "4.1.2.6 HttpOnly"),
+        (["JSESSIONID=abc; Secure; SameSite=Lax"], None, "fail", "4.1.2.6 HttpOnly"),
+        (["sessionid=abc; HttpOnly; SameSite=None"], None, "fail", "4.1.2.5 (not Secure)"),
+        (["prefs=1; SameSite=None"], HSTS_YEAR, "warn", "5.7 step 20: None needs Secure"),
+        (["sessionid=abc; Secure; HttpOnly"], None, "warn", "4.1.2.7 credentials need SameSite"),
+        (["sessionid=abc; Secure; HttpOnly; SameSite=Sometimes"], None, "warn", "5.6.7"),
+        (["theme=dark; Secure", "sid=1; Secure; SameSite=Lax"], None, "fail", "4.1.2.6"),
+        (["sessionid=abc; Secure=false; HttpOnly; SameSite=Lax"], None, "pass", "5.6.5 a flag"),
     ],
 )
-def test_cookie_security(cookies, expected):
-    headers = [(SC, cookie) for cookie in cookies]
-    assert run("cookie_security", with_page(headers)).status == expected
+def test_cookie_security(cookies, hsts, expected, spec):
+    headers = [(SC, cookie) for cookie in cookies] + ([hsts] if hsts else [])
+    assert run("cookie_security", with_page(headers)).status == expected, spec
 
 
 def test_cookie_security_is_not_applicable_without_cookies():
@@ -64,7 +87,7 @@ def test_cookies_set_over_plain_http_are_checked_too():
 
 
 def test_cookie_score_drops_with_each_issue():
-    one = run("cookie_security", with_page({SC: "a=1; Secure"}))
+    one = run("cookie_security", with_page({SC: "a=1"}))
     many = run("cookie_security", with_page([(SC, "session=1"), (SC, "token=2")]))
     assert one.status == "warn"
     assert many.score < one.score
@@ -95,28 +118,40 @@ def cors_artifacts(headers, **fields):
     return artifacts(cors_preflight=probe)
 
 
+# Each row names the step of the Fetch "CORS check" (https://fetch.spec.whatwg.org/#cors-check).
 @pytest.mark.parametrize(
-    ("headers", "expected"),
+    ("headers", "expected", "spec"),
     [
-        ({}, "pass"),
-        ({ACAO: "https://app.example.com"}, "pass"),
-        ({ACAO: "https://app.example.com", ACAC: "true"}, "pass"),
-        ({ACAO: "*"}, "pass"),  # public, no credentials
-        ({ACAO: " * "}, "pass"),
-        ({ACAO: "*", ACAC: "true"}, "fail"),
-        ({ACAO: "*", ACAC: "TRUE"}, "fail"),
-        ({ACAO: CORS_PROBE_ORIGIN}, "fail"),
-        ({ACAO: CORS_PROBE_ORIGIN, ACAC: "true"}, "fail"),
-        ({ACAO: "HTTPS://EVIL.EXAMPLE"}, "fail"),
-        ({"access-control-allow-origin": CORS_PROBE_ORIGIN}, "fail"),
-        ({ACAO: "null"}, "warn"),
-        ({ACAO: "null", ACAC: "true"}, "fail"),
-        ({ACAO: "https://a.example, https://b.example"}, "warn"),
-        ({ACAO: "*", ACAC: "false"}, "pass"),
+        ({}, "pass", "step 2: no header, the check fails"),
+        ({ACAO: "https://app.example.com"}, "pass", "step 4: another origin, no match"),
+        ({ACAO: "https://app.example.com", ACAC: "true"}, "pass", "step 4"),
+        ({ACAO: "*"}, "pass", "step 3: public, no credentials"),
+        ({ACAO: " * "}, "pass", "header values are trimmed (Fetch 2.2.2)"),
+        # Browsers refuse credentialed reads with *: not a vulnerability (Observatory agrees).
+        ({ACAO: "*", ACAC: "true"}, "pass", "step 3: * fails for credentialed requests"),
+        ({ACAO: "*", ACAC: "TRUE"}, "pass", "step 3"),
+        # Reflection without credentials exposes no more than *.
+        ({ACAO: CORS_PROBE_ORIGIN}, "pass", "step 4 matches, step 6: no credentials"),
+        ({ACAO: CORS_PROBE_ORIGIN, ACAC: "true"}, "fail", "steps 4 and 7: credentialed read"),
+        ({ACAO: CORS_PROBE_ORIGIN, ACAC: "TRUE"}, "pass", "step 7: byte-exact `true`"),
+        ({ACAO: "HTTPS://EVIL.EXAMPLE", ACAC: "true"}, "pass", "step 4: byte-for-byte compare"),
+        ({"access-control-allow-origin": CORS_PROBE_ORIGIN, ACAC: "true"}, "fail", "names"),
+        ({ACAO: "null"}, "pass", "step 4: sandboxed frames, like *"),
+        ({ACAO: "null", ACAC: "true"}, "fail", "steps 4 and 7: any sandboxed frame reads"),
+        ({ACAO: "https://a.example, https://b.example"}, "warn", "step 4: a list never matches"),
+        ({ACAO: "*", ACAC: "false"}, "pass", "step 7"),
     ],
 )
-def test_cors(headers, expected):
-    assert run("cors", cors_artifacts(headers)).status == expected
+def test_cors(headers, expected, spec):
+    assert run("cors", cors_artifacts(headers)).status == expected, spec
+
+
+def test_cors_reflection_with_credentials_says_what_another_site_can_read():
+    result = run("cors", cors_artifacts({ACAO: CORS_PROBE_ORIGIN, ACAC: "true"}))
+    assert result.message == (
+        f"The server allows any Origin ({CORS_PROBE_ORIGIN}) with credentials, so any website "
+        "can read what a signed-in user sees."
+    )
 
 
 def test_cors_duplicate_allow_origin_headers_warn():
@@ -126,7 +161,8 @@ def test_cors_duplicate_allow_origin_headers_warn():
 
 def test_cors_reflection_is_detected_for_the_origin_actually_sent():
     probe = exchange(
-        {ACAO: "https://other.test"}, request_headers=(("origin", "https://other.test"),)
+        {ACAO: "https://other.test", ACAC: "true"},
+        request_headers=(("origin", "https://other.test"),),
     )
     assert run("cors", artifacts(cors_preflight=probe)).status == "fail"
 

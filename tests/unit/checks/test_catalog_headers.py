@@ -60,7 +60,13 @@ def test_hsts_ignores_plain_http_page():
     target = artifacts(plain_http=exchange({HSTS: "max-age=31536000"}, url=PLAIN))
     assert run("hsts", target).status == "not_applicable"
     failed = artifacts(scheme_https=failed_exchange(), plain_http=exchange(url=PLAIN))
-    assert run("hsts", failed).status == "error"
+    # One cause, one finding: https_available says HTTPS failed; HSTS is not applicable.
+    result = run("hsts", failed)
+    assert result.status == "not_applicable"
+    assert result.message == (
+        "Not checked: The HTTPS page could not be fetched: "
+        "nothing is listening on the port (connection refused)."
+    )
 
 
 def test_parse_hsts_rejects_missing_max_age():
@@ -73,50 +79,85 @@ CSP = "Content-Security-Policy"
 CSP_RO = "Content-Security-Policy-Report-Only"
 
 
+STRICT = "script-src 'nonce-r4nd0m' 'strict-dynamic'; object-src 'none'; base-uri 'none'"
+
+
+# Each row names the section of CSP Level 3 (https://www.w3.org/TR/CSP3/) it follows.
 @pytest.mark.parametrize(
-    ("headers", "expected"),
+    ("headers", "expected", "spec"),
     [
-        ({CSP: "default-src 'self'"}, "pass"),
-        ({CSP: "default-src 'none'; script-src 'self' https://cdn.example.com"}, "pass"),
-        ({CSP: "script-src 'nonce-r4nd0m' 'strict-dynamic'; object-src 'none'"}, "pass"),
+        ({CSP: "default-src 'self'"}, "pass", "6.1 fetch directives fall back to default-src"),
+        ({CSP: "default-src 'none'; script-src 'self' https://cdn.example.com"}, "pass", "6.1"),
+        ({CSP: STRICT}, "pass", "8.2 strict-dynamic with a nonce"),
+        # A nonce with no base-uri: an injected <base> re-points the nonced script.
+        (
+            {CSP: "script-src 'nonce-r4nd0m' 'strict-dynamic'; object-src 'none'"},
+            "warn",
+            "6.3.1 base-uri has no fallback",
+        ),
+        ({CSP: "script-src 'self'; object-src 'none'"}, "pass", "6.1.3 object-src"),
+        ({CSP: "script-src 'self'"}, "warn", "6.1.3 object-src falls back to default-src only"),
+        ({CSP: "default-src 'self'; object-src *"}, "warn", "6.1.3 object-src"),
+        ({CSP: "default-src 'self'; base-uri *"}, "pass", "6.3.1 (host allowlist blocks)"),
         # unsafe-inline is ignored by browsers when a nonce or hash is present.
-        ({CSP: "script-src 'self' 'unsafe-inline' 'nonce-abc'"}, "pass"),
-        ({CSP: "script-src 'unsafe-inline' 'sha256-AbC='"}, "pass"),
+        (
+            {
+                CSP: "script-src 'self' 'unsafe-inline' 'nonce-abc'; object-src 'none'; "
+                "base-uri 'self'"
+            },
+            "pass",
+            "8.3 allow all inline behavior is ignored with a nonce",
+        ),
+        (
+            {CSP: "default-src 'none'; script-src 'unsafe-inline' 'sha256-AbC='; base-uri 'none'"},
+            "pass",
+            "8.3",
+        ),
         # strict-dynamic with a nonce makes host/scheme sources irrelevant.
-        ({CSP: "script-src 'nonce-abc' 'strict-dynamic' https: 'unsafe-inline'"}, "pass"),
-        ({CSP: "default-src 'self' 'unsafe-inline'"}, "warn"),
-        ({CSP: "script-src 'self' 'unsafe-eval'"}, "warn"),
-        ({CSP: "default-src *"}, "warn"),
-        ({CSP: "default-src 'self'; script-src https:"}, "warn"),
-        ({CSP: "script-src http: 'self'"}, "warn"),
-        ({CSP: "script-src https://*"}, "warn"),
-        ({CSP: "script-src 'self' data:"}, "warn"),
-        ({CSP: "img-src 'self'"}, "warn"),  # scripts unrestricted
-        ({CSP: "SCRIPT-SRC 'UNSAFE-INLINE'"}, "warn"),  # case-insensitive
-        # script-src overrides default-src.
-        ({CSP: "default-src *; script-src 'self'"}, "pass"),
-        ({CSP: "default-src 'self'; script-src 'self' 'unsafe-inline'"}, "warn"),
+        (
+            {CSP: f"{STRICT}; script-src 'nonce-abc' 'strict-dynamic' https: 'unsafe-inline'"},
+            "pass",
+            "8.2",
+        ),
+        ({CSP: "default-src 'self' 'unsafe-inline'"}, "warn", "8.3"),
+        ({CSP: "default-src 'self'; script-src 'self' 'unsafe-eval'"}, "warn", "8.4 unsafe-eval"),
+        ({CSP: "default-src *"}, "warn", "2.3.1 source lists: * matches any host"),
+        ({CSP: "default-src 'self'; script-src https:"}, "warn", "2.3.1 scheme-source"),
+        ({CSP: "default-src 'self'; script-src http: 'self'"}, "warn", "2.3.1"),
+        ({CSP: "default-src 'self'; script-src https://*"}, "warn", "2.3.1"),
+        ({CSP: "default-src 'self'; script-src 'self' data:"}, "warn", "2.3.1"),
+        ({CSP: "img-src 'self'"}, "warn", "6.1 no script-src or default-src"),
+        ({CSP: "DEFAULT-SRC 'SELF' 'UNSAFE-INLINE'"}, "warn", "2.2.1 names are case-insensitive"),
+        ({CSP: "default-src *; script-src 'self'; object-src 'none'"}, "pass", "6.1.1"),
+        ({CSP: "default-src 'self'; script-src 'self' 'unsafe-inline'"}, "warn", "8.3"),
         # The first of a repeated directive wins.
-        ({CSP: "script-src 'self'; script-src *"}, "pass"),
-        ({CSP: "script-src *; script-src 'self'"}, "warn"),
-        ({CSP_RO: "default-src 'self'"}, "warn"),
-        ({}, "fail"),
-        ({CSP: ""}, "fail"),
-        ({CSP: " ; ; "}, "fail"),
+        ({CSP: "default-src 'self'; script-src 'self'; script-src *"}, "pass", "2.2.1 step 4"),
+        ({CSP: "default-src 'self'; script-src *; script-src 'self'"}, "warn", "2.2.1 step 4"),
+        # Report-Only blocks nothing: a fail, not a half-credit (Observatory departs here).
+        ({CSP_RO: "default-src 'self'"}, "fail", "3.2 report-only is never enforced"),
+        # Unrecognised directives are skipped, so this policy enforces nothing.
+        ({CSP: "script 'self'; defualt-src 'self'"}, "fail", "2.2.1 unknown names ignored"),
+        ({CSP: "report-uri /csp-reports"}, "fail", "6.5 reporting directives only report"),
+        ({}, "fail", "no policy"),
+        ({CSP: ""}, "fail", "2.2.1 empty policy"),
+        ({CSP: " ; ; "}, "fail", "2.2.1 empty policy"),
     ],
 )
-def test_csp(headers, expected):
-    assert run("csp", with_page(headers)).status == expected
+def test_csp(headers, expected, spec):
+    assert run("csp", with_page(headers)).status == expected, spec
 
 
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        # Every enforced policy applies, so one strict policy is enough.
-        ([(CSP, "default-src *"), (CSP, "script-src 'self'")], "pass"),
+        # Every enforced policy applies (CSP3 4.2.1), so one strict policy is enough...
+        ([(CSP, "default-src *"), (CSP, "default-src 'self'")], "pass"),
         ([(CSP, "default-src * 'unsafe-inline'"), (CSP, "img-src 'self'")], "warn"),
-        ([(CSP, "default-src *, script-src 'self'")], "pass"),  # comma-separated policies
+        ([(CSP, "default-src *, default-src 'self'")], "pass"),  # comma-separated policies
         ([(CSP, "default-src 'self'"), (CSP_RO, "default-src 'none'")], "pass"),
+        # ...and a gap counts only when no policy closes it.
+        ([(CSP, "default-src 'self'"), (CSP, "script-src 'self'")], "pass"),
+        ([(CSP, "script-src 'self'"), (CSP, "img-src 'self'")], "warn"),  # objects open
     ],
 )
 def test_csp_with_several_policies(headers, expected):
@@ -124,10 +165,27 @@ def test_csp_with_several_policies(headers, expected):
 
 
 def test_csp_lists_every_issue_and_lowers_score_per_issue():
-    one = run("csp", with_page({CSP: "script-src 'self' 'unsafe-eval'"}))
-    three = run("csp", with_page({CSP: "script-src * 'unsafe-inline' 'unsafe-eval'"}))
+    one = run("csp", with_page({CSP: "default-src 'self'; script-src 'self' 'unsafe-eval'"}))
+    three = run(
+        "csp", with_page({CSP: "default-src 'self'; script-src * 'unsafe-inline' 'unsafe-eval'"})
+    )
     assert len(three.evidence["issues"]) == 3
     assert three.score < one.score
+
+
+def test_report_only_csp_fails_and_says_it_blocks_nothing():
+    result = run("csp", with_page({CSP_RO: STRICT}))
+    assert result.status == "fail"
+    assert "blocks nothing" in result.message
+
+
+def test_a_policy_of_unknown_words_names_them():
+    result = run("csp", with_page({CSP: "scripts 'self'; frames 'none'"}))
+    assert result.status == "fail"
+    assert result.message == (
+        "The Content-Security-Policy enforces nothing: browsers ignore its directives "
+        "(frames, scripts)."
+    )
 
 
 def test_csp_is_read_from_a_meta_tag_when_no_header_is_sent():
@@ -315,6 +373,118 @@ def test_header_checks_read_the_page_plain_http_redirects_to(check_id):
 
 
 @pytest.mark.parametrize("check_id", HEADER_CHECKS)
-def test_header_checks_error_when_no_page_could_be_read(check_id):
+def test_header_checks_are_not_applicable_when_the_site_did_not_answer(check_id):
     target = artifacts(scheme_https=failed_exchange("timed out"))
+    result = run(check_id, target)
+    assert result.status == "not_applicable"
+    assert result.message == "Not checked: example.com did not answer: it did not answer in time."
+
+
+@pytest.mark.parametrize("check_id", HEADER_CHECKS)
+def test_header_checks_error_when_the_landing_page_could_not_be_read(check_id):
+    # Plain HTTP answered with a redirect, but the page it leads to could not be fetched.
+    target = artifacts(
+        scheme_https=failed_exchange("timed out"),
+        plain_http=exchange({"Location": "https://www.example.com/"}, url=PLAIN, status=301),
+    )
     assert run(check_id, target).status == "error"
+
+
+# --- Cross-Origin-Opener-Policy (HTML 7.1.3) ------------------------------------------------
+COOP = "Cross-Origin-Opener-Policy"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected", "score", "spec"),
+    [
+        ({COOP: "same-origin"}, "pass", 100, "7.1.3.1 same-origin"),
+        ({COOP: 'same-origin; report-to="coop"'}, "pass", 100, "RFC 8941 parameters dropped"),
+        ({COOP: "noopener-allow-popups"}, "pass", 100, "7.1.3.1"),
+        ({COOP: "same-origin-allow-popups"}, "pass", 90, "7.1.3.1 popups keep an opener"),
+        ({COOP: "unsafe-none"}, "warn", 50, "7.1.3.1 the default"),
+        ({COOP: "Same-Origin"}, "warn", 50, "tokens are case-sensitive: ignored"),
+        ({COOP: "same-origin, same-origin"}, "warn", 50, "not one token: ignored"),
+        ({}, "warn", 60, "missing means unsafe-none"),
+    ],
+)
+def test_cross_origin_opener_policy(headers, expected, score, spec):
+    result = run("cross_origin_opener_policy", with_page(headers))
+    assert (result.status, result.score) == (expected, score), spec
+
+
+# --- Cross-Origin-Resource-Policy (Fetch 3.7) -----------------------------------------------
+CORP = "Cross-Origin-Resource-Policy"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected", "score", "spec"),
+    [
+        ({CORP: "same-origin"}, "pass", 100, "3.7"),
+        ({CORP: " same-site "}, "pass", 100, "3.7, value trimmed (2.2.2)"),
+        ({CORP: "cross-origin"}, "pass", 80, "3.7 explicit opt-out"),
+        ({CORP: "Same-Origin"}, "warn", 50, "3.7 byte-for-byte: ignored"),
+        ({CORP: "same-origin, same-site"}, "warn", 50, "3.7: a list is ignored"),
+        ({}, "warn", 60, "missing: any site may embed"),
+    ],
+)
+def test_cross_origin_resource_policy(headers, expected, score, spec):
+    result = run("cross_origin_resource_policy", with_page(headers))
+    assert (result.status, result.score) == (expected, score), spec
+
+
+# --- Subresource Integrity (W3C SRI) --------------------------------------------------------
+SRI = "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "spec"),
+    [
+        ('<script src="/app.js"></script>', "pass", "same origin: not in scope"),
+        ('<script src="https://example.com/app.js"></script>', "pass", "same origin"),
+        ("<script>inline()</script>", "pass", "no src"),
+        (
+            f'<script src="https://cdn.example.net/x.js" integrity="{SRI}" '
+            'crossorigin="anonymous"></script>',
+            "pass",
+            "3.3.5 a valid hash",
+        ),
+        (
+            '<script src="https://cdn.example.net/x.js"></script>',
+            "warn",
+            "3.3.5 no metadata: not checked",
+        ),
+        (
+            '<script src="https://static.example.com/x.js"></script>',
+            "warn",
+            "another subdomain is another origin",
+        ),
+        (
+            '<script src="https://cdn.example.net/x.js" integrity="md5-abc" '
+            'crossorigin="anonymous"></script>',
+            "warn",
+            "3.3.2 unknown algorithms are skipped",
+        ),
+        (
+            f'<script src="https://cdn.example.net/x.js" integrity="{SRI}"></script>',
+            "warn",
+            "3.3.3 opaque response fails the check",
+        ),
+        ('<script src="http://cdn.example.net/x.js"></script>', "fail", "plain http, no hash"),
+        ('<script src="//cdn.example.net/x.js"></script>', "warn", "scheme-relative: https"),
+    ],
+)
+def test_subresource_integrity(body, expected, spec):
+    assert run("subresource_integrity", with_page(body=body)).status == expected, spec
+
+
+def test_subresource_integrity_lists_the_scripts_it_judged():
+    body = '<script src="https://cdn.example.net/x.js"></script><script src="/own.js"></script>'
+    result = run("subresource_integrity", with_page(body=body))
+    assert result.evidence["scripts"] == [
+        {
+            "url": "https://cdn.example.net/x.js",
+            "integrity": False,
+            "crossorigin": False,
+            "over_https": True,
+        }
+    ]

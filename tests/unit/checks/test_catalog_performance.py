@@ -1,7 +1,11 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from checks.engine.catalog.performance import LATENCY_MIN_SAMPLES
+from checks.engine.artifacts import LatencySamples, claimable_percentile
+from checks.engine.catalog.performance import LATENCY_MIN_SAMPLES, LATENCY_P95_PASS_MS
 from tests.unit.checks.catalog_builders import (
+    BASE,
     artifacts,
     exchange,
     failed_exchange,
@@ -126,3 +130,57 @@ def test_latency_minimum_sample_count_is_five():
     assert LATENCY_MIN_SAMPLES == 5
     result = run("latency_percentiles", artifacts(latency=latency([100] * 5)))
     assert result.status == "pass"
+
+
+@pytest.mark.parametrize(
+    ("count", "percent"),
+    [
+        (0, None),
+        (1, None),
+        (2, 50),
+        (3, 50),
+        (4, 75),
+        (9, 75),
+        (10, 90),
+        (19, 90),
+        (20, 95),
+        (99, 95),
+        (100, 99),
+        (500, 99),
+    ],
+)
+def test_a_percentile_is_claimed_only_with_a_sample_above_it(count, percent):
+    assert claimable_percentile(count) == percent
+
+
+def test_ten_samples_claim_p90_and_say_why_not_p95():
+    result = run("latency_percentiles", artifacts(latency=latency([100] * 9 + [2000])))
+    assert result.status == "pass"  # the single slow request is above p90
+    assert result.evidence["percentile"] == "p90"
+    assert result.evidence["p95_ms"] is None
+    assert result.evidence["p99_ms"] is None
+    assert "p95 needs at least 20 samples" in result.message
+
+
+def test_warm_up_requests_are_reported_but_not_judged():
+    samples = LatencySamples(
+        url=BASE, samples_ms=(40.0,) * 20, ttfb_ms=(20.0,) * 20, warmup_ms=(3000.0, 900.0)
+    )
+    result = run("latency_percentiles", artifacts(latency=samples))
+    assert (result.status, result.evidence["warmup_discarded"]) == ("pass", 2)
+
+
+fast = st.floats(min_value=1, max_value=LATENCY_P95_PASS_MS, allow_nan=False)
+
+
+@given(
+    samples=st.lists(fast, min_size=20, max_size=120),
+    outlier=st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    position=st.integers(min_value=0),
+)
+def test_one_outlier_cannot_flip_the_verdict(samples, outlier, position):
+    before = run("latency_percentiles", artifacts(latency=latency(samples)))
+    changed = list(samples)
+    changed[position % len(changed)] = outlier
+    after = run("latency_percentiles", artifacts(latency=latency(changed)))
+    assert before.status == after.status == "pass"

@@ -88,6 +88,8 @@ def test_evaluate_on_a_healthy_site_passes_and_is_json_serialisable():
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Permissions-Policy": "camera=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
         "Set-Cookie": "sessionid=x; Secure; HttpOnly; SameSite=Lax",
         "Content-Encoding": "br",
         "Content-Type": "text/html",
@@ -125,7 +127,8 @@ def test_a_check_that_raises_becomes_an_error_result():
     broken = dataclasses.replace(CHECKS["hsts"], evaluate=explode)
     result = run_check(broken, TargetArtifacts(target_url=BASE))
     assert (result.check_id, result.status, result.score) == ("hsts", "error", 0)
-    assert "KeyError" in result.message
+    assert "KeyError" not in result.message  # words for people; the fault is in the evidence
+    assert "KeyError" in result.evidence["technical_detail"]
 
 
 def test_evaluate_keeps_going_when_one_check_raises(monkeypatch):

@@ -1,5 +1,6 @@
 import pytest
 
+from checks.engine.artifacts import TlsFacts
 from checks.engine.catalog.transport import hostname_matches
 from tests.unit.checks.catalog_builders import (
     BASE,
@@ -73,7 +74,8 @@ def plain(status=200, headers=None, chain=()):
     ],
 )
 def test_http_redirects_to_https(plain_http, expected, score):
-    result = run("http_redirects_to_https", artifacts(plain_http=plain_http))
+    target = artifacts(plain_http=plain_http, scheme_https=exchange())
+    result = run("http_redirects_to_https", target)
     assert (result.status, result.score) == (expected, score)
 
 
@@ -247,11 +249,38 @@ def test_certificate_chain(verified, error, expected):
     assert run("certificate_chain", artifacts(tls=facts)).status == expected
 
 
-def test_certificate_checks_report_missing_certificate_as_error():
+def test_certificate_checks_report_an_unread_certificate_as_error_in_plain_words():
     facts = tls(
         cert_subject=None, chain_verified=None, cert_days_left=None, error="connection reset"
     )
     for check_id in ("certificate_valid", "certificate_expiry", "certificate_chain"):
         result = run(check_id, artifacts(tls=facts))
         assert result.status == "error"
-        assert "connection reset" in result.message
+        assert "the server dropped the connection" in result.message
+
+
+TLS_DEPENDENT = (
+    "tls_protocols",
+    "tls_forward_secrecy",
+    "certificate_valid",
+    "certificate_expiry",
+    "certificate_hostname",
+    "certificate_chain",
+    "http2",
+    "hsts",
+)
+
+
+def test_certificate_checks_are_not_applicable_with_the_cause_when_no_handshake_succeeded():
+    facts = TlsFacts(
+        host="example.com",
+        error="TLS handshake with example.com:443 failed: [SSL: WRONG_VERSION_NUMBER] "
+        "wrong version number (_ssl.c:1006)",
+    )
+    for check_id in ("certificate_valid", "certificate_expiry", "certificate_chain"):
+        result = run(check_id, artifacts(tls=facts))
+        assert result.status == "not_applicable"
+        assert result.message == (
+            "Not checked: HTTPS is not served: the HTTPS port does not speak TLS "
+            "(it probably serves plain HTTP)."
+        )
