@@ -37,7 +37,7 @@ from assessments.results.selectors import (
 )
 from assessments.workspaces.models import Assessment
 from checks.engine.ids import CHECK_TITLES
-from checks.selectors import latest_evidence_run_id
+from checks.selectors import latest_evidence_run_id, latest_grade
 
 TIMELINE_ROWS = 4  # steps named per phase on the one-page timeline; the tables list them all
 
@@ -208,8 +208,8 @@ def report_context(
             for result in evidence_rows
         ],
         "evidence_groups": evidence_groups(evidence_rows, CHECK_TITLES),
-        # The probe grade and its category summary, once the probes produce one.
-        "probe_grade": None,
+        # The latest succeeded probe run's grade and its category scores (None without one).
+        "probe_grade": latest_grade(system),
         "verdict": verdict_context(assessment, results),
         "to_find_out": unknowns_to_find_out(assessment, results),
         "methodology": METHODOLOGY,

@@ -92,3 +92,24 @@ def test_the_methodology_page_prints_the_grade_table(client):
     for letter, lowest in GRADE_BANDS:
         assert f'<td>{letter}</td><td class="num">{lowest}' in page
     assert CHECKS["https_available"].title in page
+
+
+def test_the_report_shows_the_latest_grade_with_its_cap_in_words(system, owner, bank_version):
+    from assessments.reports.pdf import report_html
+    from assessments.results.selectors import system_results
+
+    assessment = AssessmentFactory(system=system, bank_version=bank_version)
+    graded_run(system, failing={"https_available"})
+    html = report_html(assessment, system_results(assessment))
+    assert '<section id="probe-grade" class="chapter">' in html
+    assert "<strong>F</strong>" in html
+    assert "capped at F: " in html  # why, in words, not a check id
+    assert "HTTPS, TLS and certificates" in html
+
+
+def test_a_report_without_a_probe_run_has_no_grade_section(system, bank_version):
+    from assessments.reports.pdf import report_html
+    from assessments.results.selectors import system_results
+
+    assessment = AssessmentFactory(system=system, bank_version=bank_version)
+    assert 'id="probe-grade"' not in report_html(assessment, system_results(assessment))
