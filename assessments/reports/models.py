@@ -181,3 +181,6 @@ class ConsultantSummary(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Consultant summary of {self.assessment}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from assessments.bank.domain.bank import PHASES
 from assessments.milestones.selectors import report_milestone
+from assessments.reports.domain.charts import radar_axes, radar_chart
 from assessments.reports.domain.content import (
     GLOSSARY,
     SEVERITY_ORDER,
@@ -23,7 +24,6 @@ from assessments.reports.domain.content import (
     person_name,
     required_label,
 )
-from assessments.reports.domain.charts import radar_axes, radar_chart
 from assessments.reports.domain.evidence import evidence_groups
 from assessments.reports.models import Branding, ConsultantSummary, ReportFile, ShareLink
 from assessments.results.domain.charts import area_chart

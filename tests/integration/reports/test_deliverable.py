@@ -114,7 +114,8 @@ def test_markdown_roadmap_is_readable_and_carries_severity_and_target_date(start
     assert "owner Marek (platform team)" in line
     assert "due 2027-01-31" in line
     assert f"severity {first.severity}" in line
-    assert "\\(" not in markdown and "\\." not in markdown
+    assert "\\(" not in markdown
+    assert "\\." not in markdown
 
 
 def test_consultant_writes_a_summary_that_the_report_prints(startup, owner, login):

@@ -42,11 +42,13 @@ def test_renders_the_pdf_and_the_docx_and_leaves_nothing_behind(answers_file, tm
     )
     assert "Wrote" in out.getvalue()
     text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
-    assert "Early startup" in text and "Executive summary" in text
+    assert "Early startup" in text
+    assert "Executive summary" in text
     assert "Up to 100K users" in text
     headings = [p.text for p in Document(docx).paragraphs if p.style.name == "Heading 1"]
     assert "Executive summary" in headings
-    assert not Assessment.objects.exists() and not Workspace.objects.exists()
+    assert not Assessment.objects.exists()
+    assert not Workspace.objects.exists()
 
 
 def refused(*args) -> str:

@@ -70,7 +70,8 @@ def test_word_report_has_heading_styles_tables_and_chart_images(startup, owner):
     assert ["Step", "Severity", "Effort", "Impact", "Owner", "Target date"] in header_rows
     assert ["Question", "Team's answer", "Target needs", "Severity"] in header_rows
     text = all_text(document)
-    assert "Start with backups." in text and "Then CI." in text
+    assert "Start with backups." in text
+    assert "Then CI." in text
     assert "Covered by the host" in text
     assert LINK in text
     for row in context["next_steps"]:
