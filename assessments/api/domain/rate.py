@@ -1,6 +1,7 @@
 """Per-token rate limits as a fixed window: which window a moment falls in, and how long
 until the next one. Pure."""
 
+import math
 from dataclasses import dataclass
 
 
@@ -14,4 +15,4 @@ class RateLimit:
 
     def retry_after(self, now: float) -> int:
         """Whole seconds until the window that contains ``now`` ends (at least 1)."""
-        return max(1, int((self.window(now) + 1) * self.seconds - now + 0.999))
+        return max(1, math.ceil((self.window(now) + 1) * self.seconds - now))
