@@ -66,3 +66,35 @@ class AcceptedRun(models.Model):
 
     def __str__(self):
         return f"Accepted run of {self.system}"
+
+
+class BacklogExport(models.Model):
+    """The last export of one roadmap item to a tracker format, by its stable finding id
+    (system + recommendation), so every assessment of the system shares it."""
+
+    workspace_path = "system__workspace"
+    client_path = "system__client"
+    assessment_path = None
+
+    system = models.ForeignKey(
+        "workspaces.System", on_delete=models.CASCADE, related_name="backlog_exports"
+    )
+    key = models.CharField(max_length=140)  # the recommendation id (or custom item key)
+    finding_id = models.CharField(max_length=200)
+    format = models.CharField(max_length=20)  # jira_csv / github_json
+    content_hash = models.CharField(max_length=64)
+    first_exported_at = models.DateTimeField(auto_now_add=True)
+    exported_at = models.DateTimeField()
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "key", "format"], name="one_export_per_item_and_format"
+            )
+        ]
+
+    def __str__(self):
+        return self.finding_id

@@ -3,7 +3,7 @@
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from assessments.api.domain.tokens import looks_like_token, token_hash
-from assessments.api.models import AcceptedRun, ApiToken
+from assessments.api.models import AcceptedRun, ApiToken, BacklogExport
 from assessments.workspaces.models import Membership
 
 
@@ -29,3 +29,20 @@ def tokens_of(workspace) -> QuerySet:
 
 def accepted_run_of(system) -> AcceptedRun | None:
     return AcceptedRun.objects.filter(system=system).select_related("run").first()
+
+
+def exported_hashes(system, export_format: str) -> dict[str, str]:
+    """Finding id → content hash of its last export in ``export_format``; one query."""
+    rows = BacklogExport.objects.filter(system=system, format=export_format)
+    return dict(rows.values_list("finding_id", "content_hash"))
+
+
+def exported_times(system) -> dict[str, object]:
+    """Roadmap key → when it was last exported (any format); one query."""
+    latest: dict[str, object] = {}
+    for key, moment in BacklogExport.objects.filter(system=system).values_list(
+        "key", "exported_at"
+    ):
+        if key not in latest or moment > latest[key]:
+            latest[key] = moment
+    return latest

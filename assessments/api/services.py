@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assessments.api.domain.rate import RateLimit
 from assessments.api.domain.tokens import new_token_secret, shown_prefix, token_hash
-from assessments.api.models import AcceptedRun, ApiToken
+from assessments.api.models import AcceptedRun, ApiToken, BacklogExport
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,21 @@ def probe_run_accept(system, run, user) -> AcceptedRun:
         system=system, defaults={"run": run, "accepted_by": user}
     )
     return accepted
+
+
+def backlog_exports_record(system, items, export_format: str, user) -> None:
+    """Remember what was exported (by finding id) and its content, for the next export's
+    create/update/unchanged and the roadmap's "exported" time."""
+    now = timezone.now()
+    for item in items:
+        BacklogExport.objects.update_or_create(
+            system=system,
+            key=item.key,
+            format=export_format,
+            defaults={
+                "finding_id": item.finding_id,
+                "content_hash": item.content_hash,
+                "exported_at": now,
+                "exported_by": user,
+            },
+        )

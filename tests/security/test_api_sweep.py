@@ -30,12 +30,13 @@ OPEN_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/"}
 BODIES = {
     "put": {"state": "unknown", "notes": "pwned", "base_version": 1},
     "patch": {"status": "done", "owner": "Mallory"},
-    "post": {"run_burst": True},
+    "post": {"run_burst": True, "format": "github_json"},
 }
 # What owner and consultant tokens change with those bodies (the sweep's control).
 CHANGES_AT_LEAST = {
     "put /api/v1/assessments/{assessment_id}/answers/{question_key}",
     "patch /api/v1/assessments/{assessment_id}/roadmap/{key}",
+    "post /api/v1/assessments/{assessment_id}/backlog-exports",
 }  # (the PDF of ``objects_in`` is queued already: starting one joins it, as on the page)
 
 
@@ -51,6 +52,7 @@ def snapshot() -> dict[str, list[tuple]]:
 
 def operations() -> list[tuple[str, str]]:
     """(method, path template) of every API operation, from the schema the docs show."""
+    get_resolver().url_patterns  # noqa: B018 - loading the URLconf registers the endpoints
     paths = api.get_openapi_schema(path_prefix="/api/v1")["paths"]
     return [(method, path) for path, spec in paths.items() for method in spec]
 

@@ -2,17 +2,25 @@
 (``assessments.api.access``), calls the same service or selector as the page, and returns
 JSON. Writes take the pages' validation (their forms) and their optimistic versions."""
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Status
 
 from assessments.api.access import get_for_token, in_scope
+from assessments.api.domain.backlog import (
+    UNCHANGED,
+    BacklogItem,
+    actions,
+    github_issues,
+    jira_csv,
+)
 from assessments.api.domain.findings import finding_id
 from assessments.api.domain.problems import ApiProblem
-from assessments.api.selectors import accepted_run_of
-from assessments.api.services import probe_run_accept
+from assessments.api.selectors import accepted_run_of, exported_hashes, exported_times
+from assessments.api.services import backlog_exports_record, probe_run_accept
 from assessments.api.views.core import api, paginate
-from assessments.api.views.schemas import AnswerIn, ProbeRunIn, RoadmapItemIn
+from assessments.api.views.schemas import AnswerIn, BacklogExportIn, ProbeRunIn, RoadmapItemIn
+from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
 from assessments.downloads import download_name
 from assessments.questionnaire.forms import AnswerForm
@@ -411,7 +419,7 @@ def results_detail(request, assessment_id: int):
     return results_json(assessment, system_results(assessment))
 
 
-def row_json(system_id: int, row) -> dict:
+def row_json(system_id: int, row, exported_at=None) -> dict:
     entry = row.entry
     return {
         "key": row.key,
@@ -431,11 +439,12 @@ def row_json(system_id: int, row) -> dict:
         "owner": entry.owner if entry else "",
         "target_date": entry.target_date.isoformat() if entry and entry.target_date else None,
         "hidden": row.hidden,
+        "exported_at": iso(exported_at),
     }
 
 
-def edited_roadmap(assessment: Assessment):
-    results = system_results(assessment)
+def edited_roadmap(assessment: Assessment, results=None):
+    results = results or system_results(assessment)
     entries = list(assessment.roadmap_entries.all())
     return apply_edits(
         results.roadmap, entries, assessment.roadmap_seen, known_titles=item_titles(results)
@@ -447,9 +456,10 @@ def roadmap_detail(request, assessment_id: int):
     assessment = get_for_token(request.principal, ASSESSMENTS, pk=assessment_id)
     edited = edited_roadmap(assessment)
     rows = [*edited.visible_rows(), *edited.hidden]
+    exported = exported_times(assessment.system)
     return {
         "assessment_id": assessment.pk,
-        "items": [row_json(assessment.system_id, row) for row in rows],
+        "items": [row_json(assessment.system_id, row, exported.get(row.key)) for row in rows],
     }
 
 
@@ -484,10 +494,65 @@ def roadmap_item_patch(request, assessment_id: int, key: str, payload: RoadmapIt
         detail = " ".join(e for errors in form.errors.values() for e in errors)
         raise ApiProblem(422, detail, "invalid-roadmap-item")
     roadmap_entry_save(assessment, form.save(commit=False), principal.user, before)
-    updated = next(
-        r for r in edited_roadmap(assessment).visible_rows() + edited.hidden if r.key == key
+    edited = edited_roadmap(assessment)
+    updated = next(r for r in [*edited.visible_rows(), *edited.hidden] if r.key == key)
+    return row_json(assessment.system_id, updated, exported_times(assessment.system).get(key))
+
+
+# --- Backlog exports -------------------------------------------------------------------
+
+
+def backlog_items(assessment: Assessment) -> list[BacklogItem]:
+    """The plan's visible items as tracker tickets (hidden ones stay out of trackers)."""
+    results = system_results(assessment)
+    items = []
+    for row in edited_roadmap(assessment, results).visible_rows():
+        entry = row.entry
+        items.append(
+            BacklogItem(
+                finding_id=finding_id(assessment.system_id, row.key),
+                key=row.key,
+                title=row.title,
+                why=row.why,
+                how=tuple(row.how),
+                phase=row.phase,
+                phase_title=PHASES.get(row.phase, ""),
+                severity=row.severity,
+                effort=row.effort,
+                impact=row.impact,
+                quick_win=row.quick_win,
+                status=row.status,
+                owner=entry.owner if entry else "",
+                target_date=entry.target_date.isoformat() if entry and entry.target_date else None,
+                practices=tuple(
+                    results.questions[q].topic for q in row.question_ids if q in results.questions
+                ),
+            )
+        )
+    return items
+
+
+@api.post(
+    "/assessments/{assessment_id}/backlog-exports",
+    tags=["roadmap"],
+    summary="Export the roadmap for Jira (CSV) or GitHub issues (JSON), by stable finding id",
+    response={200: None},
+)
+def backlog_export(request, assessment_id: int, payload: BacklogExportIn):
+    assessment = get_for_token(request.principal, ASSESSMENTS, access.EDIT, pk=assessment_id)
+    items = backlog_items(assessment)
+    item_actions = actions(items, exported_hashes(assessment.system, payload.format))
+    if payload.changed_only:
+        items = [item for item in items if item_actions[item.finding_id] != UNCHANGED]
+    backlog_exports_record(assessment.system, items, payload.format, request.principal.user)
+    if payload.format == "jira_csv":
+        name = download_name(assessment.system.name, timezone.localdate(), "csv", "jira")
+        response = HttpResponse(jira_csv(items, item_actions), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return JsonResponse(
+        {"assessment_id": assessment.pk, "issues": github_issues(items, item_actions)}
     )
-    return row_json(assessment.system_id, updated)
 
 
 # --- Reports ---------------------------------------------------------------------------

@@ -27,3 +27,10 @@ class RoadmapItemIn(Schema):
     status: Literal["todo", "doing", "done"] | None = None
     owner: str | None = Field(None, max_length=120)
     target_date: date | None = None
+
+
+class BacklogExportIn(Schema):
+    format: Literal["jira_csv", "github_json"]
+    changed_only: bool = Field(
+        False, description="Only items new or changed since their last export in this format."
+    )
