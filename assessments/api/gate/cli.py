@@ -102,10 +102,8 @@ def run_gate(
     accept_on_pass: bool = False,
 ) -> Outcome:
     deadline = time.monotonic() + timeout
-    run = wait_for(api, start_run(api, system, burst, deadline, poll), deadline, poll)
-    if run["status"] != "succeeded":
-        raise GateError(f"probe run {run['id']} {run['status']}: {run.get('error') or 'no reason'}")
-    checks = check_results(api.pages(f"/probe-runs/{run['id']}/results"))
+    run = start_run(api, system, burst, deadline, poll)
+    # The baseline does not depend on the new run: read it while the run is going.
     baseline, baseline_id = None, None
     accepted = api.call("GET", f"/systems/{system}/accepted-run")
     if accepted.status_code == 200:
@@ -113,6 +111,10 @@ def run_gate(
         baseline = check_results(api.pages(f"/probe-runs/{baseline_id}/results"))
     elif accepted.status_code != 404:
         raise GateError(problem_text(accepted))
+    run = wait_for(api, run, deadline, poll)
+    if run["status"] != "succeeded":
+        raise GateError(f"probe run {run['id']} {run['status']}: {run.get('error') or 'no reason'}")
+    checks = check_results(api.pages(f"/probe-runs/{run['id']}/results"))
     verdict = label = None
     if assessment is not None:
         results = api.json("GET", f"/assessments/{assessment}/results")
