@@ -1,8 +1,9 @@
 from django.urls import path
 
-from assessments.api.views import endpoints, tokens  # endpoints registers the API's routes
+# ``endpoints`` is imported for its routes: each endpoint registers itself on ``core.api``.
+from assessments.api.views import core, endpoints, tokens  # noqa: F401
 
 urlpatterns = [
     path("w/<int:workspace_id>/api-tokens/", tokens.api_tokens, name="api_tokens"),
-    path("api/v1/", endpoints.api.urls),
+    path("api/v1/", core.api_urls()),
 ]

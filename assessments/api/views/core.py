@@ -4,6 +4,7 @@ Token calls carry ``Authorization: Bearer <token>``; nothing reads the session c
 call needs (or is protected by) a CSRF token: a browser cannot attach the header by itself.
 """
 
+import functools
 import json
 
 from django.core.exceptions import PermissionDenied
@@ -136,3 +137,27 @@ def paginate(request, queryset, serialize, page: int | None, page_size: int | No
         "previous": link(wanted.page - 1),
         "items": [serialize(row) for row in rows],
     }
+
+
+def problem_on_405(view):
+    """ninja answers a method a route does not take with a bare 405: say it as a problem."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405 or response["Content-Type"] == PROBLEM_CONTENT_TYPE:
+            return response
+        allowed = response["Allow"]
+        problem = problem_response(request, Problem(405, f"This URL takes {allowed} only."))
+        problem["Allow"] = allowed
+        return problem
+
+    return wrapped
+
+
+def api_urls():
+    """The API's URL patterns (for ``include``), each answering 405 as problem+json."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = problem_on_405(pattern.callback)
+    return patterns, app_name, namespace

@@ -210,3 +210,12 @@ def test_another_workspace_is_404(assessment, make_member, api_client):
     api = api_client("owner", membership=stranger)
     assert api.get(f"/api/v1/assessments/{assessment.pk}").status_code == 404
     assert AssessmentFactory  # factories stay importable for the sweep
+
+
+def test_a_method_a_route_does_not_take_is_a_405_problem(api_client):
+    response = api_client("viewer").client.delete(
+        "/api/v1/systems", headers=api_client("viewer").headers
+    )
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Allow"] == "GET"
