@@ -2,9 +2,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.api.models import ApiToken
+from assessments.api.services import api_token_create
 from assessments.workspaces.models import Membership, Role
 from tests.factories import SystemFactory
 
@@ -120,3 +124,34 @@ def test_rate_limit_per_token_answers_429_with_retry_after(settings, api_client)
     assert int(limited["Retry-After"]) >= 1
     assert limited.json()["type"].endswith("#rate-limited")
     assert second.get("/api/v1/systems").status_code == 200  # each token has its own budget
+
+
+def test_token_calls_set_no_cookies_and_need_no_csrf_token(assessment, api_client):
+    api = api_client("consultant")
+    api.client = Client(enforce_csrf_checks=True)
+    question = assessment.bank_version.questions.first()
+    read = api.get("/api/v1/systems")
+    write = api.put(
+        f"/api/v1/assessments/{assessment.pk}/answers/{question.key}",
+        {"state": "unknown", "base_version": 0},
+    )
+    assert write.status_code == 200
+    assert not read.cookies
+    assert not write.cookies
+    assert read["Cache-Control"] == "no-store"
+
+
+def test_the_tokens_page_costs_the_same_queries_for_many_tokens(
+    owner, login, django_assert_num_queries
+):
+    client = login(owner.user)
+    url = f"/w/{owner.workspace.pk}/api-tokens/"
+    api_token_create(workspace=owner.workspace, user=owner.user, name="one", role="viewer")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(20):
+        api_token_create(workspace=owner.workspace, user=owner.user, name=f"t{n}", role="viewer")
+    with django_assert_num_queries(len(few)):
+        page = client.get(url)
+    assert page.content.decode().count('name="revoke"') == 21
