@@ -5,8 +5,10 @@ import csv
 import io
 
 import pytest
+from django.template import Context, Template
 
 from assessments.api.models import BacklogExport
+from assessments.workspaces.models import Assessment
 from tests.factories import AnswerFactory, AssessmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +98,20 @@ def test_an_unknown_format_is_refused(assessment, api_client):
     response = export(api_client("owner"), assessment, "excel")
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_the_roadmap_tag_says_when_each_item_was_exported_in_one_query(
+    assessment, api_client, django_assert_num_queries
+):
+    with_gaps(assessment)
+    issues = export(api_client("consultant"), assessment).json()["issues"]
+    keys = [issue["external_id"].rsplit(":", 1)[1] for issue in issues]
+    page = Template(
+        "{% load backlog %}{% for key in keys %}[{% exported_when assessment key %}]{% endfor %}"
+        "[{% exported_when assessment 'never-exported' %}]"
+    )
+    fresh = Assessment.objects.select_related("system").get(pk=assessment.pk)
+    with django_assert_num_queries(1):
+        text = page.render(Context({"assessment": fresh, "keys": keys}))
+    assert text.count("exported ") == len(keys)
+    assert text.endswith("[]")
