@@ -1,6 +1,6 @@
 """RFC 9457 problem details: every API error has this one shape.
 
-Pure: no Django. ``type`` is a URI naming the kind of problem (relative to the API's docs);
+Pure: no Django. ``type`` is a URI naming the kind of problem (on the API's docs page);
 ``title`` is the same for every problem of a type; ``detail`` says what happened this time.
 """
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Problem types are named in docs/api.md ("Errors"); the URI leads to the API's docs page.
+PROBLEM_TYPE_BASE = "/api/v1/docs#problem-"
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -31,7 +33,7 @@ class Problem:
     def as_dict(self, instance: str = "") -> dict[str, Any]:
         slug = self.kind or TITLES.get(self.status, "error").lower().replace(" ", "-")
         body = {
-            "type": f"/api/docs/problems#{slug}",
+            "type": f"{PROBLEM_TYPE_BASE}{slug}",
             "title": TITLES.get(self.status, "Error"),
             "status": self.status,
             "detail": self.detail,

@@ -23,10 +23,12 @@ from assessments.api.gate.evaluation import (
     judge,
     junit_xml,
     summary,
+    validate,
 )
 
 PASSED, FAILED, ERROR = 0, 1, 2
 USER_AGENT = "scaleready-gate/1"
+NO_GRADES = "--min-grade: this ScaleReady server does not grade probe runs yet"
 
 
 class Api:
@@ -75,7 +77,7 @@ def start_run(api: Api, system: int, burst: bool, deadline: float, poll: float) 
         if response.status_code == 202:
             return response.json()
         body = response.json() if "json" in response.headers.get("Content-Type", "") else {}
-        wait = body.get("retry_after") if body.get("type", "").endswith("#cooldown") else None
+        wait = body.get("retry_after") if body.get("type", "").endswith("-cooldown") else None
         if wait is None or time.monotonic() + wait > deadline:
             raise GateError(f"the probe run was not started: {problem_text(response)}")
         time.sleep(max(wait, poll))
@@ -101,8 +103,18 @@ def run_gate(
     poll: float = 5.0,
     accept_on_pass: bool = False,
 ) -> Outcome:
+    validate(thresholds)
+    if thresholds.max_verdict is not None and assessment is None:
+        raise GateError("--max-verdict needs --assessment: the verdict is an assessment's")
+    if thresholds.min_grade is not None:
+        # Refused before probing when the server's runs carry no grade at all.
+        latest = api.json("GET", f"/systems/{system}/probe-runs?page_size=1")["items"]
+        if latest and "grade" not in latest[0]:
+            raise GateError(NO_GRADES)
     deadline = time.monotonic() + timeout
     run = start_run(api, system, burst, deadline, poll)
+    if thresholds.min_grade is not None and "grade" not in run:
+        raise GateError(NO_GRADES)
     # The baseline does not depend on the new run: read it while the run is going.
     baseline, baseline_id = None, None
     accepted = api.call("GET", f"/systems/{system}/accepted-run")

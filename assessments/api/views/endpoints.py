@@ -222,7 +222,6 @@ def answer_put(request, assessment_id: int, question_key: str, payload: AnswerIn
         ) from None
     except AnswerInvalid as invalid:
         raise ApiProblem(422, "; ".join(invalid.problems), "invalid-answer") from None
-    answer.answered_by = principal.user
     return answer_json(answer, question.key)
 
 

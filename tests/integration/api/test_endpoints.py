@@ -57,7 +57,7 @@ def test_answers_read_and_write_with_optimistic_versions(assessment, api_client)
     stale = api.put(url, {"state": "unknown", "base_version": 0})
     assert stale.status_code == 409
     problem = stale.json()
-    assert problem["type"].endswith("#answer-conflict")
+    assert problem["type"].endswith("#problem-answer-conflict")
     assert problem["current"]["version"] == 1
     newer = api.put(url, {"state": "unknown", "base_version": 1})
     assert newer.json()["version"] == 2
@@ -102,7 +102,7 @@ def test_probe_run_start_refusals_say_why(assessment, api_client, settings):
     url = f"/api/v1/systems/{assessment.system_id}/probe-runs"
     no_targets = api.post(url, {})
     assert no_targets.status_code == 409
-    assert no_targets.json()["type"].endswith("#no-targets")
+    assert no_targets.json()["type"].endswith("#problem-no-targets")
     assert api_client("viewer").post(url, {}).status_code == 403
 
 

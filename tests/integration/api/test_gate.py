@@ -16,6 +16,7 @@ from assessments.api.gate.cli import ERROR, FAILED, PASSED, main
 from assessments.api.models import AcceptedRun
 from assessments.api.services import api_token_create
 from checks.engine.catalog.performance import TTFB_WARN_MS
+from checks.models import ProbeRun
 from tests.factories import AssessmentFactory, SystemFactory, TargetFactory
 from tests.probe_servers import hardened_server
 
@@ -102,3 +103,30 @@ def test_a_wrong_token_or_a_grade_the_server_does_not_give_is_an_error(
 
 def read_junit(path) -> ET.Element:
     return ET.fromstring(path.read_text())  # noqa: S314 - the file the gate wrote
+
+
+def test_a_grade_threshold_is_refused_before_probing_on_a_server_without_grades(
+    live_server, owner, secret, capsys
+):
+    system = SystemFactory(workspace=owner.workspace)
+    TargetFactory(system=system)
+    ProbeRun.objects.create(system=system, status=ProbeRun.Status.SUCCEEDED)
+    args = ["--url", live_server.url, "--token", secret, "--system", str(system.pk)]
+    assert main([*args, "--min-grade", "B"]) == ERROR
+    assert "does not grade probe runs yet" in capsys.readouterr().err
+    assert ProbeRun.objects.filter(system=system).count() == 1  # nothing was probed
+
+
+def test_the_gate_waits_out_the_hosts_cooldown(
+    celery_worker, live_server, owner, secret, local_ca, probe_settings, capsys
+):
+    probe_settings.SCALEREADY_PROBE_COOLDOWN_SECONDS = 1
+    system = SystemFactory(workspace=owner.workspace)
+    args = ["--url", live_server.url, "--token", secret, "--system", str(system.pk)]
+    args += ["--poll", "0.1", "--timeout", "60"]
+    with hardened_server(local_ca) as target:
+        TargetFactory(system=system, url=target.url)
+        assert main(args) == PASSED
+        assert main(args) == PASSED  # refused for the cooldown first, then started
+    first, second = ProbeRun.objects.filter(system=system, status="succeeded").order_by("pk")
+    assert (second.created_at - first.finished_at).total_seconds() >= 1

@@ -122,7 +122,7 @@ def test_rate_limit_per_token_answers_429_with_retry_after(settings, api_client)
     assert codes == [200, 200, 200, 429]
     limited = first.get("/api/v1/systems")
     assert int(limited["Retry-After"]) >= 1
-    assert limited.json()["type"].endswith("#rate-limited")
+    assert limited.json()["type"].endswith("#problem-rate-limited")
     assert second.get("/api/v1/systems").status_code == 200  # each token has its own budget
 
 

@@ -76,7 +76,7 @@ def test_a_problem_has_the_rfc_9457_members():
         instance="/api/v1/x"
     )
     assert body == {
-        "type": "/api/docs/problems#answer-conflict",
+        "type": "/api/v1/docs#problem-answer-conflict",
         "title": "Conflict",
         "status": 409,
         "detail": "Someone saved it first.",
