@@ -19,7 +19,21 @@ from assessments.api.domain.problems import ApiProblem
 from assessments.api.selectors import accepted_run_of, exported_hashes, exported_times
 from assessments.api.services import backlog_exports_record, probe_run_accept
 from assessments.api.views.core import api, paginate
-from assessments.api.views.schemas import AnswerIn, BacklogExportIn, ProbeRunIn, RoadmapItemIn
+from assessments.api.views.schemas import (
+    AcceptedRunOut,
+    AnswerIn,
+    AnswerOut,
+    AssessmentOut,
+    BacklogExportIn,
+    CheckResultOut,
+    ProbeRunIn,
+    ProbeRunOut,
+    QuestionOut,
+    ReportOut,
+    RoadmapItemIn,
+    SystemOut,
+    page_of,
+)
 from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
 from assessments.downloads import download_name
@@ -49,6 +63,9 @@ from checks.services import (
 )
 
 ASSESSMENTS = Assessment.objects.select_related("system__workspace", "bank_version")
+SYSTEM_PAGE, ASSESSMENT_PAGE = page_of(SystemOut), page_of(AssessmentOut)
+QUESTION_PAGE, ANSWER_PAGE = page_of(QuestionOut), page_of(AnswerOut)
+RUN_PAGE, RESULT_PAGE = page_of(ProbeRunOut), page_of(CheckResultOut)
 
 
 def iso(moment) -> str | None:
@@ -78,14 +95,24 @@ def system_json(system: System) -> dict:
     }
 
 
-@api.get("/systems", tags=["systems"], summary="The workspace's systems")
+@api.get(
+    "/systems",
+    tags=["systems"],
+    summary="The workspace's systems",
+    response=SYSTEM_PAGE,
+)
 def systems_list(request, page: int | None = None, page_size: int | None = None):
     systems = in_scope(request.principal, System.objects.select_related("client"))
     systems = systems.prefetch_related("targets").order_by("name", "pk")
     return paginate(request, systems, system_json, page, page_size)
 
 
-@api.get("/systems/{system_id}", tags=["systems"], summary="One system")
+@api.get(
+    "/systems/{system_id}",
+    tags=["systems"],
+    summary="One system",
+    response=SystemOut,
+)
 def system_detail(request, system_id: int):
     systems = System.objects.select_related("client").prefetch_related("targets")
     return system_json(get_for_token(request.principal, systems, pk=system_id))
@@ -104,7 +131,12 @@ def assessment_json(assessment: Assessment) -> dict:
     }
 
 
-@api.get("/assessments", tags=["assessments"], summary="The workspace's assessments")
+@api.get(
+    "/assessments",
+    tags=["assessments"],
+    summary="The workspace's assessments",
+    response=ASSESSMENT_PAGE,
+)
 def assessments_list(
     request, system_id: int | None = None, page: int | None = None, page_size: int | None = None
 ):
@@ -116,7 +148,12 @@ def assessments_list(
     )
 
 
-@api.get("/assessments/{assessment_id}", tags=["assessments"], summary="One assessment")
+@api.get(
+    "/assessments/{assessment_id}",
+    tags=["assessments"],
+    summary="One assessment",
+    response=AssessmentOut,
+)
 def assessment_detail(request, assessment_id: int):
     return assessment_json(get_for_token(request.principal, ASSESSMENTS, pk=assessment_id))
 
@@ -133,7 +170,12 @@ def question_json(question: Question) -> dict:
     }
 
 
-@api.get("/assessments/{assessment_id}/questions", tags=["answers"], summary="Its questions")
+@api.get(
+    "/assessments/{assessment_id}/questions",
+    tags=["answers"],
+    summary="Its questions",
+    response=QUESTION_PAGE,
+)
 def questions_list(
     request, assessment_id: int, page: int | None = None, page_size: int | None = None
 ):
@@ -157,7 +199,12 @@ def answer_json(answer: Answer, question_key: str | None = None) -> dict:
     }
 
 
-@api.get("/assessments/{assessment_id}/answers", tags=["answers"], summary="Its answers")
+@api.get(
+    "/assessments/{assessment_id}/answers",
+    tags=["answers"],
+    summary="Its answers",
+    response=ANSWER_PAGE,
+)
 def answers_list(
     request, assessment_id: int, page: int | None = None, page_size: int | None = None
 ):
@@ -171,6 +218,7 @@ def answers_list(
 @api.put(
     "/assessments/{assessment_id}/answers/{question_key}",
     tags=["answers"],
+    response=AnswerOut,
     summary="Save an answer (optimistic: 409 when base_version is not the current one)",
 )
 def answer_put(request, assessment_id: int, question_key: str, payload: AnswerIn):
@@ -248,7 +296,7 @@ def run_json(run: ProbeRun) -> dict:
 @api.post(
     "/systems/{system_id}/probe-runs",
     tags=["probe runs"],
-    response={202: dict},
+    response={202: ProbeRunOut},
     summary="Start a probe run of the system's base URLs",
 )
 def probe_run_create(request, system_id: int, payload: ProbeRunIn):
@@ -267,7 +315,12 @@ def probe_run_create(request, system_id: int, payload: ProbeRunIn):
     return Status(202, run_json(run))
 
 
-@api.get("/systems/{system_id}/probe-runs", tags=["probe runs"], summary="The system's runs")
+@api.get(
+    "/systems/{system_id}/probe-runs",
+    tags=["probe runs"],
+    summary="The system's runs",
+    response=RUN_PAGE,
+)
 def probe_runs_list(request, system_id: int, page: int | None = None, page_size: int | None = None):
     system = get_for_token(request.principal, System, pk=system_id)
     return paginate(
@@ -275,7 +328,12 @@ def probe_runs_list(request, system_id: int, page: int | None = None, page_size:
     )
 
 
-@api.get("/probe-runs/{run_id}", tags=["probe runs"], summary="A run's status")
+@api.get(
+    "/probe-runs/{run_id}",
+    tags=["probe runs"],
+    summary="A run's status",
+    response=ProbeRunOut,
+)
 def probe_run_detail(request, run_id: int):
     run = get_for_token(request.principal, RUNS, pk=run_id)
     if run.is_active and run.stale_reason(timezone.now()):
@@ -296,7 +354,12 @@ def result_json(result) -> dict:
     }
 
 
-@api.get("/probe-runs/{run_id}/results", tags=["probe runs"], summary="A run's check results")
+@api.get(
+    "/probe-runs/{run_id}/results",
+    tags=["probe runs"],
+    summary="A run's check results",
+    response=RESULT_PAGE,
+)
 def probe_run_results(request, run_id: int, page: int | None = None, page_size: int | None = None):
     run = get_for_token(request.principal, RUNS, pk=run_id)
     results = run.results.order_by("target_url", "check_id", "pk")
@@ -307,6 +370,7 @@ def probe_run_results(request, run_id: int, page: int | None = None, page_size: 
     "/probe-runs/{run_id}/accept",
     tags=["probe runs"],
     summary="Accept a finished run as the baseline the CI gate compares with",
+    response=AcceptedRunOut,
 )
 def probe_run_accept_view(request, run_id: int):
     run = get_for_token(request.principal, RUNS, access.EDIT, pk=run_id)
@@ -324,6 +388,7 @@ def probe_run_accept_view(request, run_id: int):
     "/systems/{system_id}/accepted-run",
     tags=["probe runs"],
     summary="The run the team accepted as the baseline (404 when none)",
+    response=AcceptedRunOut,
 )
 def accepted_run_detail(request, system_id: int):
     system = get_for_token(request.principal, System, pk=system_id)
@@ -577,7 +642,7 @@ def report_json(request, report: ReportFile) -> dict:
 @api.post(
     "/assessments/{assessment_id}/reports",
     tags=["reports"],
-    response={202: dict},
+    response={202: ReportOut},
     summary="Start making the PDF (or join the one being made)",
 )
 def report_create(request, assessment_id: int):
@@ -588,7 +653,12 @@ def report_create(request, assessment_id: int):
     return Status(202, report_json(request, report))
 
 
-@api.get("/reports/{report_id}", tags=["reports"], summary="A PDF's status")
+@api.get(
+    "/reports/{report_id}",
+    tags=["reports"],
+    summary="A PDF's status",
+    response=ReportOut,
+)
 def report_detail(request, report_id: int):
     report = get_for_token(request.principal, REPORTS, pk=report_id)
     if report.is_active and reports_sweep(report_ids=[report.pk]):

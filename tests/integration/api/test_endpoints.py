@@ -200,6 +200,9 @@ def test_openapi_schema_and_docs(client, db):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/assessments/{assessment_id}/answers/{question_key}" in schema["paths"]
     assert schema["components"]["securitySchemes"]
+    shapes = schema["components"]["schemas"]
+    assert {"SystemPage", "AnswerOut", "ProbeRunOut", "ReportOut", "AnswerIn"} <= set(shapes)
+    assert shapes["SystemPage"]["properties"]["items"]["items"]["$ref"].endswith("/SystemOut")
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
