@@ -36,12 +36,12 @@ PUBLIC_PREFIXES = ("accounts/password/reset/", "invite/", "admin/")
 API_PREFIX = "api/"
 
 
-def walk(patterns, prefix=""):
+def walk(patterns, prefix="", skip=API_PREFIX):
     for entry in patterns:
-        if (prefix + str(entry.pattern)).startswith(API_PREFIX):
+        if skip and (prefix + str(entry.pattern)).startswith(skip):
             continue
         if isinstance(entry, URLResolver):
-            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), skip)
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern), entry
 
