@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "assessments.milestones",
     "assessments.reports",
     "assessments.portfolio",
+    "assessments.api",  # uses every app above
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -401,3 +403,10 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# The REST API (assessments.api, docs/api.md): requests per token per window, counted in the
+# default cache (shared by every process when CACHE_URL points at Redis).
+SCALEREADY_API_RATE_REQUESTS = int(os.environ.get("SCALEREADY_API_RATE_REQUESTS", "120"))
+SCALEREADY_API_RATE_SECONDS = int(os.environ.get("SCALEREADY_API_RATE_SECONDS", "60"))
+# How often a token's "last used" time is written (at most once per this many seconds).
+SCALEREADY_API_LAST_USED_RESOLUTION_SECONDS = 60
