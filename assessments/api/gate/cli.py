@@ -28,6 +28,7 @@ from assessments.api.gate.evaluation import (
 
 PASSED, FAILED, ERROR = 0, 1, 2
 USER_AGENT = "scaleready-gate/1"
+RATE_LIMIT_RETRIES = 6
 NO_GRADES = "--min-grade: this ScaleReady server does not grade probe runs yet"
 
 
@@ -42,11 +43,19 @@ class Api:
         self.timeout = timeout
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        """One request; when the token's rate limit answers 429, wait as long as the server
+        asks (``Retry-After``) and try again, a few times."""
         url = path if path.startswith("http") else self.base + path
-        try:
-            return self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise GateError(f"cannot reach ScaleReady at {self.base}: {exc}") from None
+        for _attempt in range(RATE_LIMIT_RETRIES):
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.RequestException as exc:
+                raise GateError(f"cannot reach ScaleReady at {self.base}: {exc}") from None
+            wait = retry_after(response)
+            if response.status_code != 429 or wait is None or wait > self.timeout:
+                return response
+            time.sleep(wait)  # the server's own instruction, not a guess
+        return response
 
     def json(self, method: str, path: str, ok: Sequence[int] = (200,), **kwargs) -> dict:
         response = self.call(method, path, **kwargs)
@@ -60,6 +69,14 @@ class Api:
             page = self.json("GET", url)
             yield from page["items"]
             url = page["next"]
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds; None when absent or a date."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
 
 
 def problem_text(response: requests.Response) -> str:

@@ -88,6 +88,8 @@ class AnswerOut(Schema):
 
 
 class ProbeRunOut(Schema):
+    grade: str | None  # A+ to F once the run succeeded (see the methodology page)
+    grade_score: int | None
     id: int
     system_id: int
     status: Literal["queued", "running", "succeeded", "failed"]

@@ -18,7 +18,7 @@ from assessments.api.services import api_token_create
 from checks.engine.catalog.performance import TTFB_WARN_MS
 from checks.models import ProbeRun
 from tests.factories import AssessmentFactory, SystemFactory, TargetFactory
-from tests.probe_servers import hardened_server
+from tests.probe_servers import hardened_server, naive_server
 
 pytestmark = [
     pytest.mark.usefixtures("probe_settings", "loopback_network"),
@@ -57,7 +57,9 @@ def test_the_gate_passes_accepts_then_fails_on_a_regression_and_the_verdict(
         assert printed.rstrip().endswith("PASSED")
         accepted = AcceptedRun.objects.get(system=system)
         suite = read_junit(junit)
-        assert int(suite.get("tests")) == accepted.run.results.count()
+        # One case per check result, and one for the run's grade.
+        assert int(suite.get("tests")) == accepted.run.results.count() + 1
+        assert "grade" in [case.get("name") for case in suite]
         assert suite.get("failures") == "0"
 
         target.config["response_delay"] = (TTFB_WARN_MS + 150) / 1000
@@ -105,16 +107,19 @@ def read_junit(path) -> ET.Element:
     return ET.fromstring(path.read_text())  # noqa: S314 - the file the gate wrote
 
 
-def test_a_grade_threshold_is_refused_before_probing_on_a_server_without_grades(
-    live_server, owner, secret, capsys
+def test_a_grade_below_the_threshold_fails_the_gate_and_says_which(
+    celery_worker, live_server, owner, secret, capsys
 ):
     system = SystemFactory(workspace=owner.workspace)
-    TargetFactory(system=system)
-    ProbeRun.objects.create(system=system, status=ProbeRun.Status.SUCCEEDED)
     args = ["--url", live_server.url, "--token", secret, "--system", str(system.pk)]
-    assert main([*args, "--min-grade", "B"]) == ERROR
-    assert "does not grade probe runs yet" in capsys.readouterr().err
-    assert ProbeRun.objects.filter(system=system).count() == 1  # nothing was probed
+    args += ["--poll", "0.1", "--timeout", "120"]
+    with naive_server() as target:  # plain HTTP only: no HTTPS caps the grade at F
+        TargetFactory(system=system, url=target.http_url)
+        assert main([*args, "--min-grade", "C"]) == FAILED
+    printed = capsys.readouterr().out
+    assert "the grade is F, below C" in printed
+    run = ProbeRun.objects.filter(system=system).latest("created_at")
+    assert run.status == ProbeRun.Status.SUCCEEDED
 
 
 def test_the_gate_waits_out_the_hosts_cooldown(
@@ -130,3 +135,17 @@ def test_the_gate_waits_out_the_hosts_cooldown(
         assert main(args) == PASSED  # refused for the cooldown first, then started
     first, second = ProbeRun.objects.filter(system=system, status="succeeded").order_by("pk")
     assert (second.created_at - first.finished_at).total_seconds() >= 1
+
+
+def test_the_gate_waits_when_its_token_hits_the_rate_limit(
+    celery_worker, live_server, owner, secret, local_ca, settings, capsys
+):
+    # A tight limit the gate's fast polling is sure to hit: it must wait as told, not fail.
+    settings.SCALEREADY_API_RATE_REQUESTS = 4
+    settings.SCALEREADY_API_RATE_SECONDS = 2
+    system = SystemFactory(workspace=owner.workspace)
+    args = ["--url", live_server.url, "--token", secret, "--system", str(system.pk)]
+    with hardened_server(local_ca) as target:
+        TargetFactory(system=system, url=target.url)
+        assert main([*args, "--poll", "0.05", "--timeout", "120"]) == PASSED
+    assert capsys.readouterr().out.rstrip().endswith("PASSED")
