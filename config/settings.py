@@ -28,6 +28,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG")
+# Under DEBUG a missing page still shows the app's 404; set this to see Django's technical
+# 404 (which lists every URL pattern) while debugging routing.
+DEBUG_TECHNICAL_404 = env_bool("SCALEREADY_DEBUG_TECHNICAL_404")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -104,6 +107,7 @@ MIDDLEWARE = [
     "config.middleware.SessionLifetimeMiddleware",
     "config.middleware.NoStoreMiddleware",
     "config.middleware.MethodNotAllowedPageMiddleware",
+    "config.middleware.FriendlyNotFoundMiddleware",
     # Last, so it sees failed logins after authentication ran.
     "axes.middleware.AxesMiddleware",
 ]

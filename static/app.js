@@ -24,3 +24,15 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   const status = event.detail.elt.querySelector && event.detail.elt.querySelector(".save-status");
   if (status && event.detail.elt.matches("form[hx-post]")) status.classList.add("saving");
 });
+
+// An anchor to something inside a folded section (a roadmap phase, a gap area) opens it.
+function openTarget() {
+  if (!location.hash) return;
+  const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  for (let node = target; node; node = node.parentElement) {
+    if (node.tagName === "DETAILS") node.open = true;
+  }
+}
+window.addEventListener("hashchange", openTarget);
+document.addEventListener("DOMContentLoaded", openTarget);
+document.addEventListener("htmx:afterSettle", openTarget);

@@ -19,7 +19,7 @@ from assessments.questionnaire.models import (
     Answer,
 )
 from assessments.workspaces import access
-from assessments.workspaces.models import AreaAssignment, Assessment, Role
+from assessments.workspaces.models import AreaAssignment, Assessment, Membership, Role
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,24 @@ def answer_refusal(
         if assignment is None or assignment.user_id != user.pk:
             return "This area is not assigned to you. Ask an owner or consultant to assign it."
     return None
+
+
+def consultant_notes_shown(assessment: Assessment) -> bool:
+    """Whether the person sees "Consultant notes" boxes: consultants do, and owners of a
+    workspace that has a consultant; a self-service team (no consultant) is not shown boxes
+    meant for someone it does not have. One query per request, remembered on the object."""
+    cached = getattr(assessment, "_consultant_notes_shown", None)
+    if cached is not None:
+        return cached
+    role = getattr(assessment, "member_role", None)
+    shown = access.role_allows(role, access.CONSULT) and (
+        role == Role.CONSULTANT
+        or Membership.objects.filter(
+            workspace_id=assessment.system.workspace_id, role=Role.CONSULTANT
+        ).exists()
+    )
+    assessment._consultant_notes_shown = shown
+    return shown
 
 
 def area_assignees(assessment: Assessment) -> dict[str, AreaAssignment]:

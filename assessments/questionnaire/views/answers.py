@@ -18,6 +18,7 @@ from assessments.questionnaire.selectors import (
     answer_refusal,
     area_answers,
     area_assignees,
+    consultant_notes_shown,
     current_answer,
     questions_with_current_answer,
 )
@@ -118,7 +119,7 @@ def card_context(assessment, question, answer, *, refusal, form=None, conflict=F
 
 
 def consultant_notes_context(assessment, answer, *, notes=None, error="", saved=False) -> dict:
-    if not access.role_allows(getattr(assessment, "member_role", None), access.CONSULT):
+    if not consultant_notes_shown(assessment):
         return {"can_consult": False}
     return {
         "can_consult": True,
@@ -264,7 +265,7 @@ def answer_confirm(request, assessment_id, question_key):
             return _card(request, assessment, question, refusal, status=403)
         messages.error(request, refusal)
         return redirect(f"{area_url}#{question.dom_id}")
-    carried_confirm(assessment, question=question)
+    carried_confirm(assessment, request.user, question=question)
     if request.htmx:
         return _card(request, assessment, question, None)
     messages.success(request, "Answer confirmed.")
@@ -290,7 +291,7 @@ def area_confirm(request, assessment_id, area):
     if refusal:
         messages.error(request, refusal)
         return redirect(area_url)
-    confirmed = carried_confirm(assessment, area=area)
+    confirmed = carried_confirm(assessment, request.user, area=area)
     messages.success(
         request, f"{confirmed} carried-over answer{'s' if confirmed != 1 else ''} confirmed."
     )

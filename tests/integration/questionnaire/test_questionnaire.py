@@ -248,8 +248,9 @@ def test_area_page_query_count_does_not_grow_with_answers(
     client = login(owner.user)
     url = reverse("assessment_area", args=[assessment.pk, "database"])
     client.get(url)
-    # session, user, assessment, questions, answers, assignments, nav workspaces
-    with django_assert_num_queries(7):
+    # session, user, assessment, questions, answers, assignments, whether the workspace has
+    # a consultant (consultant notes boxes), nav workspaces
+    with django_assert_num_queries(8):
         client.get(url)
 
 
