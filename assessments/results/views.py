@@ -16,7 +16,7 @@ from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
 from assessments.questionnaire.selectors import consultant_notes_shown
 from assessments.results.domain import scoring
-from assessments.results.domain.charts import area_chart
+from assessments.results.domain.charts import radar_chart, stacked_area_chart
 from assessments.results.domain.edited_roadmap import apply_edits
 from assessments.results.domain.methodology import METHODOLOGY
 from assessments.results.forms import CustomRoadmapItemForm, FindingReviewForm, RoadmapEntryForm
@@ -100,7 +100,8 @@ def results_context(assessment, bound_review=None) -> dict:
         "system": assessment.system,
         "workspace": assessment.system.workspace,
         "score": score,
-        "chart": area_chart(score.areas, results.area_titles),
+        "chart": stacked_area_chart(score.areas, results.area_titles),
+        "radar": radar_chart(score.areas, results.area_titles),
         "gaps_by_area": gaps_by_area,
         "verdict": verdict_context(assessment, results),
         "to_find_out": unknowns_to_find_out(assessment, results),

@@ -62,7 +62,9 @@ def test_areas_not_started_say_so_instead_of_a_zero(owner, bank_version, login):
     html = results.content.decode()
     rows = results.context["chart"]["rows"]
     assert all(row["score"] is None for row in rows)
-    assert html.count("not answered yet") == len(rows)
+    # Each bar and the radar's description say it, and the radar's labels too.
+    assert html.count("not answered yet") == 2 * len(rows)
+    assert html.count(">not answered</tspan>") == len(rows)
     assert 'class="chart-value">0<' not in html
 
 
