@@ -202,3 +202,48 @@ def radar_chart(areas: Iterable, titles: Mapping[str, str]) -> dict:
         "ready": polygon(lambda area: READY_SCORE),
         "ready_score": READY_SCORE,
     }
+
+
+TREND_WIDTH = 360  # px of the trend chart's drawing, small enough to stay legible on a phone
+TREND_HEIGHT = 180
+TREND_LEFT = 34  # px for the 0/50/100 ticks
+TREND_BOTTOM = 24  # px for the period labels
+TREND_MAX_LABELS = 6  # period labels shown at most; the others are in the accessible text
+
+
+def trend_chart(points: Iterable[tuple[str, float | None]]) -> dict:
+    """A line of scores (0-100) over periods, oldest first; a period without a score breaks
+    the line rather than dropping it to 0."""
+    points = list(points)
+    plot_w = TREND_WIDTH - TREND_LEFT - 12
+    plot_h = TREND_HEIGHT - TREND_BOTTOM - 10
+    step = plot_w / (len(points) - 1) if len(points) > 1 else 0
+    every = max(1, math.ceil(len(points) / TREND_MAX_LABELS))
+    dots, segments, current = [], [], []
+    for index, (label, value) in enumerate(points):
+        score = None if value is None or value != value else float(value)  # NaN: no score
+        x = round(TREND_LEFT + (step * index if len(points) > 1 else plot_w / 2), 1)
+        if score is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        y = round(10 + plot_h * (1 - score / 100), 1)
+        current.append(f"{x},{y}")
+        dots.append({"x": x, "y": y, "label": label, "score": score, "shown": index % every == 0})
+    if current:
+        segments.append(current)
+    return {
+        "width": TREND_WIDTH,
+        "height": TREND_HEIGHT,
+        "left": TREND_LEFT,
+        "right": TREND_WIDTH - 12,
+        "base": TREND_HEIGHT - TREND_BOTTOM,
+        "label_y": TREND_HEIGHT - 6,
+        "lines": [" ".join(segment) for segment in segments],
+        "dots": dots,
+        "ticks": [
+            {"y": round(10 + plot_h * (1 - value / 100), 1), "label": value}
+            for value in (0, 50, 100)
+        ],
+    }

@@ -84,3 +84,17 @@ def test_an_answered_area_shows_its_score(owner, bank_version, login):
     answers_import(assessment, early_startup(), owner.user)
     rows = login(owner.user).get(reverse("results", args=[assessment.pk])).context["chart"]
     assert all(row["score"] is not None for row in rows["rows"])
+
+
+def test_the_portfolio_draws_its_monthly_trend_as_a_labelled_line(owner, bank_version, login):
+    assessment = AssessmentFactory(system__workspace=owner.workspace, bank_version=bank_version)
+    answers_import(assessment, early_startup(), owner.user)
+    response = login(owner.user).get(reverse("analytics", args=[owner.workspace.pk]))
+    html = response.content.decode()
+    chart = response.context["trend_chart"]
+    assert len(chart["dots"]) == 1
+    assert '<svg class="chart trend"' in html
+    assert 'aria-labelledby="trend-title trend-desc"' in html
+    dot = chart["dots"][0]
+    assert f"{dot['label']}: " in html  # the accessible text names each month and its score
+    assert "As a table" in html  # the numbers stay one click away

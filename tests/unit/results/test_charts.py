@@ -12,6 +12,7 @@ from assessments.results.domain.charts import (
     radar_chart,
     stacked_area_chart,
     title_lines,
+    trend_chart,
 )
 from assessments.results.domain.scoring import VERDICT_THRESHOLDS
 
@@ -73,3 +74,23 @@ def test_title_lines_keep_every_word_and_respect_the_width(words):
     lines = title_lines(" ".join(words))
     assert " ".join(lines).split() == words
     assert all(len(line) <= RADAR_LINE_CHARS or " " not in line for line in lines)
+
+
+def test_the_trend_line_breaks_where_a_period_has_no_score():
+    chart = trend_chart(
+        [("2026-01", 40.0), ("2026-02", None), ("2026-03", float("nan")), ("2026-04", 80.0)]
+    )
+    assert len(chart["lines"]) == 2  # never drawn down to 0 for a missing period
+    assert [dot["label"] for dot in chart["dots"]] == ["2026-01", "2026-04"]
+    first, last = chart["dots"]
+    assert last["y"] < first["y"]  # a higher score sits higher
+    assert first["x"] < last["x"]
+
+
+@given(st.lists(st.floats(min_value=0, max_value=100) | st.none(), min_size=1, max_size=40))
+def test_trend_points_stay_inside_the_drawing_and_labels_stay_few(scores):
+    chart = trend_chart([(f"p{i}", score) for i, score in enumerate(scores)])
+    for dot in chart["dots"]:
+        assert chart["left"] <= dot["x"] <= chart["right"]
+        assert 0 <= dot["y"] <= chart["base"]
+    assert sum(dot["shown"] for dot in chart["dots"]) <= 6
