@@ -1,12 +1,15 @@
 """Response headers Django's SecurityMiddleware does not set itself, session lifetimes,
-and the 405 page."""
+the 405 page, and the app's 404 page under ``DEBUG``."""
 
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import Http404
 from django.shortcuts import render
+
+from config.errors import page_not_found
 
 # Session keys: when the session signed in, and when it last made a request.
 SESSION_STARTED = "scaleready_session_started"
@@ -42,6 +45,31 @@ class MethodNotAllowedPageMiddleware:
         page = render(request, "405.html", status=405)
         page["Allow"] = response["Allow"]
         return page
+
+
+class FriendlyNotFoundMiddleware:
+    """With ``DEBUG`` on (``make run``), Django answers a missing page with its technical 404,
+    which lists every URL pattern. People running the app locally should see the app's own
+    page, like in production; ``SCALEREADY_DEBUG_TECHNICAL_404=1`` brings Django's back for
+    someone debugging URL routing. Without ``DEBUG`` this does nothing: ``handler404`` serves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def active(self) -> bool:
+        return settings.DEBUG and not settings.DEBUG_TECHNICAL_404
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # No resolver match: no URL pattern matched, so the 404 is Django's technical page.
+        if response.status_code == 404 and request.resolver_match is None and self.active():
+            return page_not_found(request)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404) and self.active():
+            return page_not_found(request)
+        return None
 
 
 def session_started(sender, request, user, **kwargs):

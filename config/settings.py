@@ -30,6 +30,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG")
+# Under DEBUG a missing page still shows the app's 404; set this to see Django's technical
+# 404 (which lists every URL pattern) while debugging routing.
+DEBUG_TECHNICAL_404 = env_bool("SCALEREADY_DEBUG_TECHNICAL_404")
 
 # Commands that serve no web request and sign nothing (``manage.py probe``, ``score``) run
 # bare: without SECRET_KEY they get a random one for the process, never the development key.
@@ -123,6 +126,7 @@ MIDDLEWARE = [
     "config.middleware.SessionLifetimeMiddleware",
     "config.middleware.NoStoreMiddleware",
     "config.middleware.MethodNotAllowedPageMiddleware",
+    "config.middleware.FriendlyNotFoundMiddleware",
     # Last, so it sees failed logins after authentication ran.
     "axes.middleware.AxesMiddleware",
 ]

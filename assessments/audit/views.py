@@ -10,13 +10,24 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from assessments.audit.forms import AuditFilterForm
-from assessments.audit.selectors import events_for
+from assessments.audit.selectors import change_text, event_rows, events_for
 from assessments.downloads import download_name, to_csv
 from assessments.workspaces import access
 from assessments.workspaces.models import Workspace
 
 PAGE_SIZE = 50
-CSV_COLUMNS = ["When", "Who", "What", "Assessment", "Subject", "Summary", "Before", "After"]
+CSV_COLUMNS = [
+    "When",
+    "Who",
+    "What",
+    "Assessment",
+    "Subject",
+    "Summary",
+    "Change",
+    "Subject id",
+    "Before",
+    "After",
+]
 
 
 def filtered_events(request, workspace):
@@ -35,12 +46,14 @@ def audit_log(request, workspace_id):
         if events is not None
         else None
     )
+    rows = event_rows(workspace, page.object_list) if page is not None else []
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "workspace": workspace,
         "form": form,
         "page": page,
+        "rows": rows,
         "query": query.urlencode(),
         "filtered": bool(form.is_bound and form.filters()),
     }
@@ -68,16 +81,19 @@ def audit_log_csv(request, workspace_id):
         return HttpResponse(f"Fix the filters: {errors}", status=400, content_type="text/plain")
     rows = [
         {
-            "When": timezone.localtime(event.at).isoformat(timespec="seconds"),
-            "Who": who(event.actor),
-            "What": event.get_kind_display(),
-            "Assessment": event.assessment.title if event.assessment else "",
-            "Subject": event.subject,
-            "Summary": event.summary,
-            "Before": json_text(event.before),
-            "After": json_text(event.after),
+            "When": timezone.localtime(row["event"].at).isoformat(timespec="seconds"),
+            "Who": who(row["event"].actor),
+            "What": row["event"].get_kind_display(),
+            "Assessment": row["event"].assessment.title if row["event"].assessment else "",
+            "Subject": row["subject"],
+            "Summary": row["event"].summary,
+            "Change": change_text(row["changes"]),
+            # The stored forms stay, for machines reading the file.
+            "Subject id": row["event"].subject,
+            "Before": json_text(row["event"].before),
+            "After": json_text(row["event"].after),
         }
-        for event in events.iterator(chunk_size=2000)
+        for row in event_rows(workspace, events.iterator(chunk_size=2000))
     ]
     content = to_csv(pd.DataFrame(rows, columns=CSV_COLUMNS))
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")

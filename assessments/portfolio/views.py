@@ -17,7 +17,7 @@ from assessments.portfolio.selectors import (
     portfolio,
 )
 from assessments.portfolio.services import portfolio_current
-from assessments.results.domain.charts import distribution_chart
+from assessments.results.domain.charts import distribution_chart, trend_chart
 from assessments.results.selectors import system_results
 from assessments.workspaces import access
 from assessments.workspaces.forms import ClientForm
@@ -69,6 +69,9 @@ def dashboard(request, workspace_id):
             board.recommendations.drop(columns=["Recommendation ID"], errors="ignore"), TOP_ROWS
         ),
         "trend": table_rows(board.trend),
+        "trend_chart": trend_chart(
+            zip(board.trend["Month"], board.trend["Mean overall"], strict=True)
+        ),
         "trend_by_client": table_rows(board.trend_by_client, LONG_ROWS),
     }
     return render(request, "portfolio/dashboard.html", context)

@@ -17,9 +17,10 @@ from assessments.questionnaire.domain import answers_file as answers_format
 from assessments.questionnaire.models import (
     ANSWER_SNAPSHOT_FIELDS,
     Answer,
+    AnswerState,
 )
 from assessments.workspaces import access
-from assessments.workspaces.models import AreaAssignment, Assessment, Role
+from assessments.workspaces.models import AreaAssignment, Assessment, Membership, Role
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,21 @@ class AreaProgress:
     assignee: str | None
     assigned_to_me: bool
     to_confirm: int = 0  # answers carried over from the previous assessment, not confirmed yet
+    unknown: int = 0  # answered "don't know": to find out, not a gap
+    first_open: str = ""  # key of the first question without an answer, "" when none
+
+    @property
+    def open(self) -> int:
+        return self.total - self.answered
+
+    @property
+    def started(self) -> bool:
+        return self.answered > 0
+
+    @property
+    def first_open_url(self) -> str:
+        """The area page, at its first open question when there is one."""
+        return f"#{Question(key=self.first_open).dom_id}" if self.first_open else ""
 
     @property
     def percent(self) -> int:
@@ -65,6 +81,44 @@ def answer_refusal(
     return None
 
 
+def consultant_notes_shown(assessment: Assessment) -> bool:
+    """Whether the person sees "Consultant notes" boxes: consultants do, and owners of a
+    workspace that has a consultant; a self-service team (no consultant) is not shown boxes
+    meant for someone it does not have. One query per request, remembered on the object."""
+    cached = getattr(assessment, "_consultant_notes_shown", None)
+    if cached is not None:
+        return cached
+    role = getattr(assessment, "member_role", None)
+    shown = access.role_allows(role, access.CONSULT) and (
+        role == Role.CONSULTANT
+        or Membership.objects.filter(
+            workspace_id=assessment.system.workspace_id, role=Role.CONSULTANT
+        ).exists()
+    )
+    assessment._consultant_notes_shown = shown
+    return shown
+
+
+SEARCH_LIMIT = 30  # questions listed for a search; the person narrows the words beyond that
+
+
+def question_search(assessment: Assessment, words: str) -> list[Question]:
+    """The assessment's questions whose text or topic holds every word typed (one query)."""
+    found = Question.objects.for_assessment(assessment)
+    for word in words.split()[:8]:
+        found = found.filter(Q(text__icontains=word) | Q(topic__icontains=word))
+    return list(found.only("key", "area", "text", "topic")[:SEARCH_LIMIT])
+
+
+def area_count(assessment: Assessment, area: str) -> dict:
+    """How many of an area's questions are answered, for the live counters (two queries)."""
+    return {
+        "area": area,
+        "answered": assessment.answers.filter(question__area=area).count(),
+        "total": Question.objects.for_assessment(assessment).filter(area=area).count(),
+    }
+
+
 def area_assignees(assessment: Assessment) -> dict[str, AreaAssignment]:
     return {a.area: a for a in assessment.assignments.select_related("user")}
 
@@ -78,17 +132,22 @@ def current_answer(assessment: Assessment, question: Question) -> Answer | None:
 
 
 def area_progress(assessment: Assessment, user) -> list[AreaProgress]:
-    """Each area's answered/total counts and assignee, in bank order; three queries."""
+    """Each area's answered/total/unknown counts, first open question and assignee, in bank
+    order; five queries."""
     totals = dict(
         Question.objects.for_assessment(assessment).values_list("area").annotate(n=Count("id"))
     )
     counts = list(
         assessment.answers.values_list("question__area").annotate(
-            n=Count("id"), carried=Count("id", filter=Q(carried_over=True))
+            n=Count("id"),
+            carried=Count("id", filter=Q(carried_over=True)),
+            unknown=Count("id", filter=Q(state=AnswerState.UNKNOWN)),
         )
     )
-    answered = {area: n for area, n, _ in counts}
-    to_confirm = {area: carried for area, _, carried in counts}
+    answered = {area: n for area, n, _, _ in counts}
+    to_confirm = {area: carried for area, _, carried, _ in counts}
+    unknown = {area: n for area, _, _, n in counts}
+    first_open = first_open_by_area(assessment)
     assignees = area_assignees(assessment)
     progress = []
     for area in assessment.bank_version.areas:
@@ -101,6 +160,8 @@ def area_progress(assessment: Assessment, user) -> list[AreaProgress]:
                 total=totals.get(area["id"], 0),
                 answered=answered.get(area["id"], 0),
                 to_confirm=to_confirm.get(area["id"], 0),
+                unknown=unknown.get(area["id"], 0),
+                first_open=first_open.get(area["id"], ""),
                 assignee=assignment.user.get_full_name() or assignment.user.email
                 if assignment
                 else None,
@@ -178,20 +239,21 @@ def contributor_progress(
     return sorted(result, key=lambda person: person.email)
 
 
-def first_unanswered(assessment: Assessment, area_order: list[str]) -> tuple[str, str] | None:
-    """The (area, question key) to resume at: the first question without an answer."""
+def first_open_by_area(assessment: Assessment) -> dict[str, str]:
+    """Per area, the key of its first question (in bank order) without an answer."""
     answered = set(assessment.answers.values_list("question_id", flat=True))
     questions = Question.objects.for_assessment(assessment).values_list("pk", "area", "key")
-    rank = {area: i for i, area in enumerate(area_order)}
-    pending = [
-        (rank.get(area, len(rank)), pk, area, key)
-        for pk, area, key in questions
-        if pk not in answered
-    ]
-    if not pending:
-        return None
-    _, _, area, key = min(pending)
-    return area, key
+    firsts: dict[str, str] = {}
+    for pk, area, key in questions:
+        if pk not in answered:
+            firsts.setdefault(area, key)
+    return firsts
+
+
+def first_unanswered(areas: list[AreaProgress]) -> tuple[str, str] | None:
+    """The (area, question key) to resume at: the first open question of the first area
+    (in the order given) that has one."""
+    return next(((area.id, area.first_open) for area in areas if area.first_open), None)
 
 
 def answers_export(assessment: Assessment, *, consultant_notes: bool = False) -> dict:

@@ -347,14 +347,36 @@ def assessment_upgrade(assessment: Assessment, target: BankVersion, user=None) -
     return diff
 
 
-def carried_confirm(assessment, *, question=None, area: str | None = None) -> int:
-    """Clear the "please confirm" flag on one question's answer or on a whole area's."""
+@transaction.atomic
+def carried_confirm(assessment, user=None, *, question=None, area: str | None = None) -> int:
+    """Clear the "please confirm" flag on one question's answer or on a whole area's, and log
+    who confirmed which answers (one event per call)."""
     answers = assessment.answers.filter(carried_over=True)
     if question is not None:
         answers = answers.filter(question=question)
     if area is not None:
         answers = answers.filter(question__area=area)
-    return answers.update(carried_over=False)
+    confirmed = list(answers.select_related("question").order_by("question__position"))
+    if not confirmed:
+        return 0
+    count = answers.update(carried_over=False)
+    if question is not None:
+        subject = question.key
+        summary = "Carried-over answer confirmed: " + answer_summary(
+            confirmed[0].state, confirmed[0].level
+        )
+    else:
+        subject = assessment.bank_version.area_titles().get(area, area) if area else "all areas"
+        summary = f"{count} carried-over answer{'s' if count != 1 else ''} confirmed in {subject}"
+    audit_record(
+        assessment=assessment,
+        actor=user,
+        kind=AuditEvent.Kind.ANSWER if question is not None else AuditEvent.Kind.ASSESSMENT,
+        subject=subject,
+        summary=summary,
+        after={"confirmed": [a.question.key for a in confirmed]} if question is None else None,
+    )
+    return count
 
 
 def custom_question_create(workspace: Workspace, area: str, fields: dict) -> Question:

@@ -23,7 +23,7 @@ from assessments.results.domain.scoring import (
     score_assessment,
 )
 from assessments.results.models import FindingReview, RoadmapStatus
-from assessments.workspaces.models import Assessment
+from assessments.workspaces.models import Assessment, Membership
 from checks.engine.ids import CHECK_TITLES
 from checks.selectors import latest_burst, latest_evidence
 
@@ -171,3 +171,11 @@ def contradiction_rows(results: Results) -> list[dict]:
         }
         for contradiction in results.score.contradictions
     ]
+
+
+def roadmap_owner_names(assessment: Assessment) -> list[str]:
+    """The workspace's members as the roadmap's owner picker offers them (one query); the
+    owner stays free text, so someone outside the workspace can still own a step."""
+    members = Membership.objects.filter(workspace_id=assessment.system.workspace_id)
+    names = {(m.user.get_full_name() or m.user.email) for m in members.select_related("user")}
+    return sorted(names, key=str.lower)

@@ -38,6 +38,11 @@ urlpatterns = [
         name="roadmap_item_move",
     ),
     path(
+        "assessments/<int:assessment_id>/roadmap/status/",
+        views.roadmap_bulk_status,
+        name="roadmap_bulk_status",
+    ),
+    path(
         "assessments/<int:assessment_id>/roadmap/custom/",
         views.roadmap_custom_add,
         name="roadmap_custom_add",

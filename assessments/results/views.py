@@ -2,17 +2,21 @@
 finding, the editable roadmap and the methodology page.
 """
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
+from assessments.questionnaire.selectors import consultant_notes_shown
 from assessments.results.domain import scoring
-from assessments.results.domain.charts import area_chart
+from assessments.results.domain.charts import radar_chart, stacked_area_chart
 from assessments.results.domain.edited_roadmap import apply_edits
 from assessments.results.domain.methodology import METHODOLOGY
 from assessments.results.forms import CustomRoadmapItemForm, FindingReviewForm, RoadmapEntryForm
@@ -21,6 +25,7 @@ from assessments.results.selectors import (
     contradiction_rows,
     first_steps,
     item_titles,
+    roadmap_owner_names,
     system_results,
     unknowns_to_find_out,
     verdict_context,
@@ -39,6 +44,7 @@ from assessments.workspaces import access
 from assessments.workspaces.selectors import assessment_for
 
 ROADMAP_PAGE = "results/roadmap.html"
+FOLD_ABOVE = 25  # a roadmap with more visible items than this opens with its phases folded
 
 
 @login_required
@@ -65,6 +71,10 @@ def finding_forms(assessment, results, bound=None) -> dict:
         forms[key] = FindingReviewForm(initial=initial, computed=computed, auto_id=auto_id)
     if bound is not None:
         forms[bound[0]] = bound[1]
+    if not consultant_notes_shown(assessment):
+        # A self-service team has no consultant: the notes stay as they are, unseen.
+        for form in forms.values():
+            form.fields["consultant_notes"].widget = django_forms.HiddenInput()
     return forms
 
 
@@ -90,7 +100,8 @@ def results_context(assessment, bound_review=None) -> dict:
         "system": assessment.system,
         "workspace": assessment.system.workspace,
         "score": score,
-        "chart": area_chart(score.areas, results.area_titles),
+        "chart": stacked_area_chart(score.areas, results.area_titles),
+        "radar": radar_chart(score.areas, results.area_titles),
         "gaps_by_area": gaps_by_area,
         "verdict": verdict_context(assessment, results),
         "to_find_out": unknowns_to_find_out(assessment, results),
@@ -158,10 +169,28 @@ def roadmap_context(request, assessment):
             and (not filters["quick"] or row.quick_win)
         )
 
-    phases = [
-        {"number": n, "title": PHASES[n], "rows": [r for r in edited.phases[n] if keep(r)]}
-        for n in PHASES
-    ]
+    filtered = any(filters.values())
+    total = len(edited.visible_rows())
+    phases = []
+    for n in PHASES:
+        rows = [r for r in edited.phases[n] if keep(r)]
+        done = sum(1 for r in edited.phases[n] if r.status == RoadmapStatus.DONE)
+        count = len(edited.phases[n])
+        phases.append(
+            {
+                "number": n,
+                "title": PHASES[n],
+                "rows": rows,
+                "total": count,
+                "done": done,
+                "bar": round(20 * done / count) if count else 0,
+            }
+        )
+    # A long plan opens folded, with its first phase that has steps open; a short or
+    # filtered one opens whole. The anchor of an item opens its phase (static/app.js).
+    first = next((p for p in phases if p["rows"]), None)
+    for phase in phases:
+        phase["open"] = filtered or total <= FOLD_ABOVE or phase is first
     can_edit = access.role_allows(assessment.member_role, access.EDIT)
     return {
         "assessment": assessment,
@@ -170,8 +199,9 @@ def roadmap_context(request, assessment):
         "phases": phases,
         "edited": edited,
         "filters": filters,
-        "filtered": any(filters.values()),
+        "filtered": filtered,
         "can_edit": can_edit,
+        "member_names": roadmap_owner_names(assessment) if can_edit else [],
         "statuses": RoadmapStatus.choices,
         "severities": [s for s in scoring.SEVERITIES if s != "none"],
         "phase_choices": PHASES.items(),
@@ -203,18 +233,63 @@ def roadmap_item_update(request, assessment_id, key):
     entry = entry_for(assessment, key)
     before = entry_snapshot(entry)
     form = RoadmapEntryForm(request.POST, instance=entry)
-    if form.is_valid():
-        roadmap_entry_save(assessment, form.save(commit=False), request.user, before)
-        if not request.htmx:
-            messages.success(request, "Roadmap item updated.")
-    else:
-        errors = " ".join(e for field_errors in form.errors.values() for e in field_errors)
-        messages.error(request, f"Not saved: {errors}")
-        if request.htmx:
-            context = roadmap_context(request, assessment)
-            context["row_errors"] = {key: errors}
-            return render(request, f"{ROADMAP_PAGE}#roadmap_list", context, status=422)
+    if not form.is_valid():
+        # The errors go next to their fields in this item's form, with what was typed kept;
+        # never into the messages, which would show them again on the next page.
+        context = roadmap_context(request, assessment)
+        context["edit_key"], context["edit"] = key, entry_form_values(form)
+        template = f"{ROADMAP_PAGE}#roadmap_list" if request.htmx else ROADMAP_PAGE
+        return render(request, template, context, status=422)
+    roadmap_entry_save(assessment, form.save(commit=False), request.user, before)
+    if not request.htmx:
+        messages.success(request, "Roadmap item updated.")
     return back_to_roadmap(request, assessment, f"#item-{key}")
+
+
+def entry_form_values(form) -> dict:
+    """What was typed into an item's form, and each field's first error, to show it again."""
+    data = form.data
+    errors = {name: errors[0] for name, errors in form.errors.items()}
+    errors["other"] = errors.pop("__all__", "")
+    return {
+        "status": data.get("status", ""),
+        "owner": data.get("owner", ""),
+        "target_date_text": data.get("target_date", ""),
+        "hidden": bool(data.get("hidden")),
+        "hidden_reason": data.get("hidden_reason", ""),
+        "errors": errors,
+    }
+
+
+@login_required
+@require_POST
+def roadmap_bulk_status(request, assessment_id):
+    """Set one status on many ticked items at once (each change is logged like a single one)."""
+    assessment = assessment_for(request.user, assessment_id, access.EDIT)
+    status = request.POST.get("status", "")
+    keys = request.POST.getlist("keys")
+    edited = roadmap_context(request, assessment)["edited"]
+    known = {row.key for row in edited.visible_rows()} | {row.key for row in edited.hidden}
+    problem = ""
+    if status not in RoadmapStatus.values:
+        problem = "Choose a status: to do, doing or done."
+    elif not keys:
+        problem = "Tick at least one item first (the box beside each item's title)."
+    elif not set(keys) <= known:
+        problem = "Some ticked items are no longer in the roadmap; reload the page and try again."
+    if problem:
+        context = roadmap_context(request, assessment)
+        context["bulk_error"] = problem
+        return render(request, ROADMAP_PAGE, context, status=422)
+    with transaction.atomic():
+        for key in dict.fromkeys(keys):
+            entry = entry_for(assessment, key)
+            before = entry_snapshot(entry)
+            entry.status = status
+            roadmap_entry_save(assessment, entry, request.user, before)
+    label = RoadmapStatus(status).label.lower()
+    messages.success(request, f"{len(set(keys))} item{pluralize(len(set(keys)))} set to {label}.")
+    return redirect("roadmap", assessment.pk)
 
 
 @login_required
@@ -226,6 +301,11 @@ def roadmap_item_move(request, assessment_id, key):
     try:
         roadmap_move(assessment, edited, key, direction, request.user)
     except RoadmapEditRefused as exc:
+        if request.htmx:
+            # Said in the list it concerns, not kept for whatever page comes next.
+            context = roadmap_context(request, assessment)
+            context["list_error"] = str(exc)
+            return render(request, f"{ROADMAP_PAGE}#roadmap_list", context, status=409)
         messages.error(request, str(exc))
     return back_to_roadmap(request, assessment, f"#item-{key}")
 
@@ -254,5 +334,17 @@ def roadmap_reviewed(request, assessment_id):
 
 
 def methodology(request):
-    """How scores, verdicts and the roadmap are made, generated from the code's constants."""
-    return render(request, "results/methodology.html", {"sections": METHODOLOGY})
+    """How scores, verdicts and the roadmap are made, generated from the code's constants.
+
+    Public. Reached from an assessment (``?assessment=<id>``), it keeps that workspace's
+    navigation and links back; an id the person may not see is ignored, not an error."""
+    context = {"sections": METHODOLOGY}
+    raw = request.GET.get("assessment", "")
+    if request.user.is_authenticated and raw.isdigit():
+        try:
+            assessment = assessment_for(request.user, int(raw))
+        except Http404:
+            assessment = None
+        if assessment is not None:
+            context |= {"assessment": assessment, "workspace": assessment.system.workspace}
+    return render(request, "results/methodology.html", context)

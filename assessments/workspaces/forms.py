@@ -57,6 +57,12 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        # Django's own says "username": people log in with their e-mail address here.
+        "invalid_login": "Enter a correct e-mail address and password "
+        "(the password is case-sensitive).",
+    }
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()

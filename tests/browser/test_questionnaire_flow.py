@@ -76,3 +76,29 @@ def test_answer_a_whole_area_with_keyboard_and_mouse_then_reload(page, assessmen
     expect(page.locator(f"#{last.dom_id} input[value=na]")).to_be_checked()
     page.screenshot(path=tmp_path / "area.png", full_page=True)
     assert problems == []
+
+
+def test_number_keys_answer_and_the_counters_follow_without_a_reload(page, assessment, owner):
+    problems = watch_console(page)
+    log_in(page, owner.user)
+    questions = list(Question.objects.filter(bank_version=assessment.bank_version, area="caching"))
+    total = len(questions)
+    page.goto(f"/assessments/{assessment.pk}/areas/caching/")
+    expect(page.locator("#area-answered")).to_have_text("0")
+    card = page.locator(f"#{questions[0].dom_id}")
+    card.locator("input[name=choice]").first.focus()
+    level = sorted(o["level"] for o in questions[0].options)[-1]
+    page.keyboard.press(str(level))
+    expect(card.locator(f"input[name=choice][value='{level}']")).to_be_checked()
+    expect(card.locator(".save-status")).to_contain_text("Saved")
+    # The header and the sidebar count the new answer, out of band, with no reload.
+    expect(page.locator("#area-answered")).to_have_text("1")
+    expect(page.locator("#side-count-caching")).to_have_text(f"1/{total}")
+    saved = Answer.objects.get(assessment=assessment, question=questions[0])
+    assert (saved.state, saved.level) == ("level", level)
+    # Typing a digit into the notes is typing, not choosing a level.
+    card.get_by_text("Notes and evidence links").click()
+    card.get_by_label("Notes").fill("")
+    card.get_by_label("Notes").press("1")
+    expect(card.locator(f"input[name=choice][value='{level}']")).to_be_checked()
+    assert not problems

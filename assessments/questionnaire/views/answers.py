@@ -18,6 +18,9 @@ from assessments.questionnaire.selectors import (
     answer_refusal,
     area_answers,
     area_assignees,
+    area_count,
+    area_progress,
+    consultant_notes_shown,
     current_answer,
     questions_with_current_answer,
 )
@@ -48,11 +51,15 @@ def area_page_context(request, assessment, area, override=None):
     index = area_ids.index(area)
     questions = list(Question.objects.for_assessment(assessment).filter(area=area))
     answers = area_answers(assessment, questions)
+    # "Show unanswered only" (?open=1) keeps the cards of questions without an answer.
+    only_open = request.GET.get("open") == "1"
     assignments = area_assignees(assessment)
     assignment = assignments.get(area)
     refusal = answer_refusal(assessment, request.user, area, assignments)
     cards = []
     for question in questions:
+        if only_open and question.pk in answers:
+            continue
         if override and override["question"].pk == question.pk:
             cards.append(override)
         else:
@@ -69,6 +76,9 @@ def area_page_context(request, assessment, area, override=None):
         if index + 1 < len(area_ids)
         else None,
         "cards": cards,
+        "total": len(questions),
+        "only_open": only_open,
+        "areas": area_progress(assessment, request.user),
         "answered": len(answers),
         "to_confirm": sum(1 for answer in answers.values() if answer.carried_over),
         "assignment": assignment,
@@ -118,7 +128,7 @@ def card_context(assessment, question, answer, *, refusal, form=None, conflict=F
 
 
 def consultant_notes_context(assessment, answer, *, notes=None, error="", saved=False) -> dict:
-    if not access.role_allows(getattr(assessment, "member_role", None), access.CONSULT):
+    if not consultant_notes_shown(assessment):
         return {"can_consult": False}
     return {
         "can_consult": True,
@@ -222,6 +232,8 @@ def answer_view(request, assessment_id, question_key):
             "answer": answer,
             "saved": True,
             "was_carried": was_carried,
+            # A first answer changes the area's count: the page's counters follow (out of band).
+            "progress": None if question.current_answer else area_count(assessment, question.area),
         }
         return render(request, f"{AREA_PAGE}#save_status", context)
     messages.success(request, "Answer saved.")
@@ -264,7 +276,7 @@ def answer_confirm(request, assessment_id, question_key):
             return _card(request, assessment, question, refusal, status=403)
         messages.error(request, refusal)
         return redirect(f"{area_url}#{question.dom_id}")
-    carried_confirm(assessment, question=question)
+    carried_confirm(assessment, request.user, question=question)
     if request.htmx:
         return _card(request, assessment, question, None)
     messages.success(request, "Answer confirmed.")
@@ -290,7 +302,7 @@ def area_confirm(request, assessment_id, area):
     if refusal:
         messages.error(request, refusal)
         return redirect(area_url)
-    confirmed = carried_confirm(assessment, area=area)
+    confirmed = carried_confirm(assessment, request.user, area=area)
     messages.success(
         request, f"{confirmed} carried-over answer{'s' if confirmed != 1 else ''} confirmed."
     )

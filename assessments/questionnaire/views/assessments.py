@@ -17,12 +17,14 @@ from assessments.bank.models import Question
 from assessments.bank.selectors import latest_bank_version
 from assessments.questionnaire.forms import AnswersImportForm
 from assessments.questionnaire.selectors import (
+    SEARCH_LIMIT,
     answers_export,
     area_progress,
     assignable_members,
     carried_count,
     contributor_progress,
     first_unanswered,
+    question_search,
     upgrade_preview,
 )
 from assessments.questionnaire.services import (
@@ -43,7 +45,7 @@ def assessment_overview(request, assessment_id):
     areas = area_progress(assessment, request.user)
     # Contributors see their own areas first.
     areas.sort(key=lambda area: not area.assigned_to_me)
-    resume = first_unanswered(assessment, [area.id for area in areas])
+    resume = first_unanswered(areas)
     resume_url = None
     if resume:
         area_id, question_key = resume
@@ -69,6 +71,22 @@ def assessment_overview(request, assessment_id):
         "import_form": AnswersImportForm(),
         "to_confirm": sum(area.to_confirm for area in areas),
     }
+    words = request.GET.get("q", "").strip()[:100]
+    if words:
+        titles = assessment.bank_version.area_titles()
+        context["search"] = {
+            "words": words,
+            "found": [
+                {
+                    "question": question,
+                    "area_title": titles.get(question.area, question.area),
+                    "url": reverse("assessment_area", args=[assessment.pk, question.area])
+                    + f"#{question.dom_id}",
+                }
+                for question in question_search(assessment, words)
+            ],
+            "limit": SEARCH_LIMIT,
+        }
     return render(request, "questionnaire/assessment_overview.html", context)
 
 
@@ -76,6 +94,23 @@ def assessment_overview(request, assessment_id):
 @require_POST
 def assessment_submit_view(request, assessment_id):
     assessment = assessment_for(request.user, assessment_id, access.EDIT)
+    if not assessment.is_submitted and request.POST.get("step") == "review":
+        # The overview's button asks first: when something is still open, say what, and
+        # submit only when the person confirms (the confirmation posts without the step).
+        areas = area_progress(assessment, request.user)
+        still_open = [area for area in areas if area.open or area.unknown or area.to_confirm]
+        if still_open:
+            context = {
+                "assessment": assessment,
+                "system": assessment.system,
+                "workspace": assessment.system.workspace,
+                "areas": still_open,
+                "open": sum(area.open for area in areas),
+                "unknown": sum(area.unknown for area in areas),
+                "to_confirm": sum(area.to_confirm for area in areas),
+                "total": sum(area.total for area in areas),
+            }
+            return render(request, "questionnaire/assessment_submit_confirm.html", context)
     if not assessment.is_submitted:
         unconfirmed = carried_count(assessment)
         assessment_submit(assessment, request.user)

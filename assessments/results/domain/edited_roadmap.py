@@ -15,6 +15,7 @@ from assessments.bank.domain.bank import PHASES
 from assessments.results.domain.roadmap import Roadmap, RoadmapItem, is_quick_win
 
 UNPLACED = 1_000_000  # items nobody has moved keep their computed order, after moved ones
+STATUS_LABELS = {"todo": "to do", "doing": "doing", "done": "done"}
 
 
 class RoadmapEntry(Protocol):
@@ -63,6 +64,10 @@ class RoadmapRow:
     @property
     def status(self) -> str:
         return self.entry.status if self.entry else "todo"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
 
     @property
     def hidden(self) -> bool:
@@ -150,6 +155,7 @@ def apply_edits(
         return (position if position is not None else UNPLACED + index,)
 
     titles = {row.key: row.title for _, row in rows}
+    named = known_titles or {}
     phases: dict[int, list[RoadmapRow]] = {phase: [] for phase in PHASES}
     hidden: list[RoadmapRow] = []
     for _, row in sorted(rows, key=order):
@@ -157,7 +163,6 @@ def apply_edits(
         (hidden if row.hidden else phases[row.phase]).append(row)
     current = set(titles)
     disappeared = sorted(seen_keys - current) if seen_keys is not None else []
-    named = known_titles or {}
     return EditedRoadmap(
         phases=phases,
         hidden=hidden,

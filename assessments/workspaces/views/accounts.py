@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 
 from assessments.workspaces.forms import SignupForm
+from assessments.workspaces.selectors import invitation_by_token
 from assessments.workspaces.services import (
     password_reset_allowed,
     signup_confirm,
@@ -26,12 +27,26 @@ def safe_next(request, next_url: str) -> str:
     return next_url if next_url and allowed else ""
 
 
+def invited_address(next_url: str) -> str:
+    """The address an invitation link (signing up on the way to it) was made for, or ""."""
+    try:
+        match = resolve(next_url.split("?", 1)[0])
+    except Resolver404:
+        return ""
+    if match.url_name != "invitation_accept":
+        return ""
+    invitation = invitation_by_token(match.kwargs["token"])
+    return invitation.email if invitation is not None else ""
+
+
 @sensitive_post_parameters("password")
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    # Coming from an invitation, the address it is for is already filled in.
+    initial = {"email": invited_address(next_url)} if next_url else {}
+    form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
 

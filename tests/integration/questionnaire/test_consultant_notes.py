@@ -18,8 +18,8 @@ from assessments.reports.models import ReportFile, ShareLink
 from assessments.reports.services import report_render
 from assessments.results.models import FindingReview
 from assessments.results.selectors import system_results
-from assessments.workspaces.models import Role
-from tests.factories import AssessmentFactory
+from assessments.workspaces.models import Membership, Role
+from tests.factories import AssessmentFactory, UserFactory
 from tests.profiles import early_startup
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -325,3 +325,20 @@ def test_only_consultants_switch_notes_into_the_pdf(team, login):
     assert not assessment.include_consultant_notes
     page = login(members["contributor"]).get(reverse("report", args=[assessment.pk]))
     assert "Print consultant notes" not in page.content.decode()
+
+
+def test_a_self_service_owner_sees_no_consultant_notes_boxes(owner, bank_version, login):
+    """A team without a consultant is not shown boxes meant for one; a consultant joining
+    brings them back for the owner too."""
+    assessment = AssessmentFactory(system__workspace=owner.workspace, bank_version=bank_version)
+    answers_import(assessment, early_startup(), owner.user)
+    client = login(owner.user)
+    area = reverse("assessment_area", args=[assessment.pk, "database"])
+    results = reverse("results", args=[assessment.pk])
+    assert "Consultant notes" not in client.get(area).content.decode()
+    page = client.get(results).content.decode()
+    assert "Consultant notes" not in page
+    assert "Reason for the override" in page  # the severity review itself stays
+    Membership.objects.create(workspace=owner.workspace, user=UserFactory(), role=Role.CONSULTANT)
+    assert "Consultant notes" in client.get(area).content.decode()
+    assert "Consultant notes" in client.get(results).content.decode()

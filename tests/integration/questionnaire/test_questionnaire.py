@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from assessments.audit.models import AuditEvent
 from assessments.bank.models import Question
@@ -248,8 +249,10 @@ def test_area_page_query_count_does_not_grow_with_answers(
     client = login(owner.user)
     url = reverse("assessment_area", args=[assessment.pk, "database"])
     client.get(url)
-    # session, user, assessment, questions, answers, assignments, nav workspaces
-    with django_assert_num_queries(7):
+    # session, user, assessment, questions, answers, assignments, whether the workspace has
+    # a consultant (consultant notes boxes), the sidebar's area progress (totals, counts,
+    # assignees, answered ids, open questions), nav workspaces
+    with django_assert_num_queries(13):
         client.get(url)
 
 
@@ -271,3 +274,92 @@ def test_a_save_takes_six_queries_in_one_transaction(
     event = AuditEvent.objects.filter(subject=question.key).order_by("-pk").first()
     assert event.before["level"] == 2
     assert event.after["level"] == 3
+
+
+def test_submitting_from_the_overview_lists_what_is_still_open_first(assessment, owner, login):
+    client = login(owner.user)
+    questions = list(
+        Question.objects.filter(bank_version=assessment.bank_version).order_by("position")
+    )
+    first = questions[0]
+    AnswerFactory(
+        assessment=assessment, question=first, answered_by=owner.user, state="unknown", level=None
+    )
+    overview = client.get(assessment.get_absolute_url()).content.decode()
+    assert 'name="step" value="review"' in overview
+    response = client.post(reverse("assessment_submit", args=[assessment.pk]), {"step": "review"})
+    assessment.refresh_from_db()
+    assert assessment.status != AssessmentStatus.SUBMITTED
+    html = response.content.decode()
+    assert f"{len(questions) - 1} of {len(questions)}" in html
+    assert "don&#x27;t know" in html or "don't know" in html
+    area_titles = assessment.bank_version.area_titles()
+    second = next(q for q in questions if q.area == first.area and q.pk != first.pk)
+    assert f"#{second.dom_id}" in html  # each area links to its first open question
+    assert all(escape(title) in html for title in area_titles.values())
+    # Confirming submits.
+    client.post(reverse("assessment_submit", args=[assessment.pk]))
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.SUBMITTED
+
+
+def test_the_overview_says_which_areas_are_not_started_and_links_their_first_question(
+    assessment, owner, login
+):
+    questions = list(
+        Question.objects.filter(bank_version=assessment.bank_version).order_by("position")
+    )
+    AnswerFactory(assessment=assessment, question=questions[0], answered_by=owner.user)
+    html = login(owner.user).get(assessment.get_absolute_url()).content.decode()
+    areas = assessment.bank_version.areas
+    assert html.count(">not started<") == len(areas) - 1
+    assert "next open question" in html
+    for area in areas[1:]:
+        first = next(q for q in questions if q.area == area["id"])
+        assert (
+            f"{reverse('assessment_area', args=[assessment.pk, area['id']])}#{first.dom_id}" in html
+        )
+
+
+def test_a_first_answer_updates_the_area_counters_out_of_band(assessment, owner, login):
+    client = login(owner.user)
+    question = first_question(assessment)
+    total = Question.objects.filter(bank_version=assessment.bank_version, area="database").count()
+    first = save(client, assessment, question).content.decode()
+    assert '<span id="area-answered" hx-swap-oob="true">1</span>' in first
+    assert f'id="side-count-database" hx-swap-oob="true">1/{total}</span>' in first
+    # Changing an answer does not change the count: nothing else is swapped.
+    again = save(client, assessment, question, choice="3", base_version=1).content.decode()
+    assert 'hx-swap-oob="true"' not in again
+
+
+def test_the_area_page_has_a_sidebar_of_areas_and_an_unanswered_only_filter(
+    assessment, owner, login
+):
+    questions = list(Question.objects.filter(bank_version=assessment.bank_version, area="database"))
+    AnswerFactory(assessment=assessment, question=questions[0], answered_by=owner.user)
+    client = login(owner.user)
+    url = reverse("assessment_area", args=[assessment.pk, "database"])
+    page = client.get(url)
+    html = page.content.decode()
+    for area in assessment.bank_version.areas:
+        assert f'id="side-count-{area["id"]}"' in html
+    assert f"1/{len(questions)}</span>" in html
+    assert len(page.context["cards"]) == len(questions)
+    only_open = client.get(url + "?open=1")
+    assert len(only_open.context["cards"]) == len(questions) - 1
+    assert questions[0].dom_id not in [c["question"].dom_id for c in only_open.context["cards"]]
+    assert "Show all" in only_open.content.decode()
+
+
+def test_search_finds_questions_by_their_words_and_links_to_them(assessment, owner, login):
+    question = first_question(assessment)
+    word = max(question.text.split(), key=len).strip("?,.()")
+    client = login(owner.user)
+    response = client.get(assessment.get_absolute_url() + f"?q={word}")
+    found = response.context["search"]["found"]
+    assert question.key in [hit["question"].key for hit in found]
+    assert all(word.lower() in (h["question"].text + h["question"].topic).lower() for h in found)
+    assert f"#{question.dom_id}" in response.content.decode()
+    nothing = client.get(assessment.get_absolute_url() + "?q=zzqxnotaword")
+    assert "No question mentions that" in nothing.content.decode()

@@ -215,10 +215,12 @@ def test_results_and_roadmap_queries_do_not_grow_with_the_bank(
     client.get(reverse("roadmap", args=[startup.pk]))
     client.get(reverse("results", args=[startup.pk]))
     # session, user, assessment, questions, answers, finding reviews (+ probe evidence)
-    # + hidden/done roadmap entries; the portfolio percentiles load as a fragment of their own
-    with django_assert_num_queries(RESULTS_QUERIES + 1):
+    # + hidden/done roadmap entries + whether the workspace has a consultant (for the notes
+    # boxes); the portfolio percentiles load as a fragment of their own
+    with django_assert_num_queries(RESULTS_QUERIES + 2):
         client.get(reverse("results", args=[startup.pk]))
-    with django_assert_num_queries(RESULTS_QUERIES + 1):  # + roadmap entries
+    # + roadmap entries + the members the owner picker offers
+    with django_assert_num_queries(RESULTS_QUERIES + 2):
         client.get(reverse("roadmap", args=[startup.pk]))
 
 

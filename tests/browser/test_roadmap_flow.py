@@ -1,0 +1,38 @@
+"""The roadmap in Chromium: a refused edit says why beside its field, keeps what was typed
+(the hide tick included) and leaves nothing behind for the next page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from assessments.questionnaire.services import answers_import
+from assessments.results.models import RoadmapEntry
+from tests.browser.test_questionnaire_flow import log_in
+from tests.browser.test_signup_flow import watch_console
+from tests.profiles import early_startup
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_hiding_without_a_reason_is_refused_in_place_and_forgotten_after(page, assessment, owner):
+    answers_import(assessment, early_startup(), owner.user)
+    problems = watch_console(page)
+    log_in(page, owner.user)
+    page.goto(f"/assessments/{assessment.pk}/roadmap/")
+    item = page.locator("article.ritem").first
+    key = item.get_attribute("id").removeprefix("item-")
+    item.get_by_text("Edit status, owner, date").click()
+    item.get_by_label("Owner").fill("Priya")
+    item.get_by_label("Hide from the plan").check()
+    item.get_by_role("button", name="Save").click()
+
+    item = page.locator(f'[id="item-{key}"]')  # keys hold dots
+    reason = item.locator("label", has_text="Why hide it")
+    expect(reason).to_contain_text("Say why this item is hidden")
+    expect(item.get_by_label("Hide from the plan")).to_be_checked()
+    expect(item.get_by_label("Owner")).to_have_value("Priya")
+    assert not RoadmapEntry.objects.filter(assessment=assessment, key=key, hidden=True).exists()
+
+    page.goto(f"/assessments/{assessment.pk}/results/")
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    expect(page.get_by_text("Say why this item is hidden")).to_have_count(0)
+    assert not problems
