@@ -6,6 +6,9 @@ import io
 
 import pytest
 from django.template import Context, Template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from assessments.api.models import BacklogExport
 from assessments.workspaces.models import Assessment
@@ -86,6 +89,19 @@ def test_the_roadmap_says_when_an_item_was_exported(assessment, api_client):
     export(api, assessment, "jira_csv")
     items = api.get(url).json()["items"]
     assert all(item["exported_at"] for item in items if not item["hidden"])
+
+
+def test_the_roadmap_page_shows_which_items_were_exported_and_when(
+    assessment, api_client, owner, login
+):
+    with_gaps(assessment)
+    page_url = reverse("roadmap", args=[assessment.pk])
+    before = login(owner.user).get(page_url).content.decode()
+    assert "exported " not in before
+    export(api_client("consultant"), assessment, "github_json")
+    after = login(owner.user).get(page_url).content.decode()
+    today = date_format(timezone.localdate(), "j M Y")
+    assert f'<span class="tag">exported {today}</span>' in after
 
 
 def test_viewers_cannot_export_and_nothing_is_recorded(assessment, api_client):

@@ -219,8 +219,8 @@ def test_results_and_roadmap_queries_do_not_grow_with_the_bank(
     # boxes); the portfolio percentiles load as a fragment of their own
     with django_assert_num_queries(RESULTS_QUERIES + 2):
         client.get(reverse("results", args=[startup.pk]))
-    # + roadmap entries + the members the owner picker offers
-    with django_assert_num_queries(RESULTS_QUERIES + 2):
+    # + roadmap entries + the members the owner picker offers + when items were exported
+    with django_assert_num_queries(RESULTS_QUERIES + 3):
         client.get(reverse("roadmap", args=[startup.pk]))
 
 
