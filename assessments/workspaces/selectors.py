@@ -68,3 +68,23 @@ def invitation_by_token(token: str) -> Invitation | None:
         "workspace", "created_by", "client", "assessment"
     )
     return invitations.filter(token_hash=invitation_token_hash(token)).first()
+
+
+def invitation_scope_sentence(invitation: Invitation) -> str:
+    """What the invited person will see, in words, for the invitation e-mail and page."""
+    if invitation.assessment_id:
+        assessment = invitation.assessment
+        sentence = (
+            f"You will work on the assessment “{assessment.title}” of the system "
+            f"“{assessment.system.name}”"
+        )
+        if invitation.areas:
+            titles = assessment.bank_version.area_titles()
+            named = [
+                titles.get(area, area.replace("_", " ").capitalize()) for area in invitation.areas
+            ]
+            sentence += f", answering these areas: {', '.join(named)}"
+        return sentence + "."
+    if invitation.client_id:
+        return f"You will see the systems and assessments of the client “{invitation.client.name}”."
+    return "You will see every system and assessment of the workspace."

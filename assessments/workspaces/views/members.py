@@ -26,6 +26,7 @@ from assessments.workspaces.models import (
 )
 from assessments.workspaces.selectors import (
     invitation_by_token,
+    invitation_scope_sentence,
     members_of,
     pending_invitations,
 )
@@ -94,7 +95,8 @@ def send_invitation_email(request, invitation: Invitation, link: str) -> None:
         subject=f"You are invited to {invitation.workspace.name} on ScaleReady",
         message=(
             f"{request.user.get_full_name() or request.user.email} invited you to join "
-            f"“{invitation.workspace.name}” as {invitation.get_role_display()}.\n\n"
+            f"“{invitation.workspace.name}” as {invitation.get_role_display()}. "
+            f"{invitation_scope_sentence(invitation)}\n\n"
             f"Accept here (the link works once, until {invitation.expires_at:%d %b %Y}):\n{link}\n"
         ),
         from_email=None,

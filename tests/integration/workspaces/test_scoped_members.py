@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -95,6 +96,11 @@ def test_consultant_invites_a_contributor_to_one_assessment_who_answers_only_the
         None,
         [mine],
     )
+    # The e-mail says what the invited person will work on, in words.
+    body = mail.outbox[-1].body
+    title = assessment.bank_version.area_titles()[mine]
+    assert f"the assessment “{assessment.title}” of the system “{assessment.system.name}”" in body
+    assert f"answering these areas: {title}." in body
 
     cto = UserFactory(email="cto@acme.example")
     client = login(cto)
