@@ -34,9 +34,10 @@ DEBUG = env_bool("DEBUG")
 # 404 (which lists every URL pattern) while debugging routing.
 DEBUG_TECHNICAL_404 = env_bool("SCALEREADY_DEBUG_TECHNICAL_404")
 
-# Commands that serve no web request and sign nothing (``manage.py probe``, ``score``) run
-# bare: without SECRET_KEY they get a random one for the process, never the development key.
-SECRETLESS_COMMANDS = frozenset({"probe", "score"})
+# Commands that serve no web request and sign nothing (``manage.py probe``, ``score``,
+# ``report``) run bare: without SECRET_KEY they get a random one for the process, never the
+# development key, and read static files where they are (no collected manifest).
+SECRETLESS_COMMANDS = frozenset({"probe", "score", "report"})
 
 
 def running_command() -> str | None:
@@ -243,7 +244,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if DEBUG or running_command() in SECRETLESS_COMMANDS
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }

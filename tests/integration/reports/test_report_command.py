@@ -84,12 +84,12 @@ def test_refused_input_exits_2_with_a_clear_message(answers_file, tmp_path):
 
 
 def test_runs_as_typed_on_a_fresh_database_migrated_on_demand(answers_file, tmp_path):
-    """The README's line in a shell: only DEBUG=1 on the line, a database that does not exist
-    yet (here a scratch file instead of var/, so the developer's one is left alone)."""
+    """The README's line in a shell: no settings exported (no DEBUG, no SECRET_KEY), a
+    database that does not exist yet (a scratch file instead of var/, so the developer's one
+    is left alone: the only variable given)."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
-        "DEBUG": "1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
     }
     pdf = tmp_path / "deliverable.pdf"
