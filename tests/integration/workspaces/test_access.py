@@ -10,21 +10,15 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from assessments.bank.models import Question
-from assessments.bank.services import question_fields
-from assessments.reports.models import ReportFile, ShareLink
-from assessments.results.models import RoadmapEntry
 from assessments.workspaces.models import Role
-from checks.models import ProbeRun
 from tests.factories import (
-    AnswerFactory,
     AssessmentFactory,
     ClientFactory,
     InvitationFactory,
     MembershipFactory,
     SystemFactory,
-    TargetFactory,
 )
+from tests.security.conftest import objects_in
 
 # URL parameters that are not workspace-owned object ids, with the reason they are exempt.
 NOT_OBJECT_IDS = {
@@ -58,35 +52,7 @@ def object_url_patterns():
 @pytest.fixture
 def foreign_objects(make_member, bank_version):
     """Objects in workspace A, keyed by the URL parameter that names them."""
-    owner_a = make_member(Role.OWNER)
-    workspace = owner_a.workspace
-    assessment = AssessmentFactory(system__workspace=workspace, bank_version=bank_version)
-    question = bank_version.questions.first()
-    AnswerFactory(assessment=assessment, question=question)
-    custom = Question.objects.create(
-        workspace=workspace,
-        position=10**6,
-        **{**question_fields(question.as_bank_question()), "key": "x.custom_y"},
-    )
-    RoadmapEntry.objects.create(assessment=assessment, key="custom-1", is_custom=True, title="x")
-    return {
-        "key": "custom-1",
-        "question_id": custom.pk,
-        "assessment_id": assessment.pk,
-        "other_id": AssessmentFactory(system=assessment.system, bank_version=bank_version).pk,
-        "area": question.area,
-        "question_key": question.key,
-        "workspace_id": workspace.pk,
-        "system_id": SystemFactory(workspace=workspace).pk,
-        "client_id": ClientFactory(workspace=workspace).pk,
-        "membership_id": MembershipFactory(workspace=workspace, role=Role.VIEWER).pk,
-        "invitation_id": InvitationFactory(workspace=workspace).pk,
-        "run_id": ProbeRun.objects.create(system=assessment.system).pk,
-        "target_id": TargetFactory(system=assessment.system).pk,
-        "report_id": ReportFile.objects.create(assessment=assessment, state_fingerprint="").pk,
-        "share_id": ShareLink.objects.create(assessment=assessment).pk,
-        "export": "answers.csv",
-    }
+    return objects_in(make_member(Role.OWNER).workspace, bank_version)
 
 
 def fill(route: str, entry: URLPattern, objects: dict) -> str:
