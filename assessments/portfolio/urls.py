@@ -15,4 +15,9 @@ urlpatterns = [
         views.assessment_percentiles,
         name="portfolio_percentiles",
     ),
+    path(
+        "assessments/<int:assessment_id>/history/",
+        views.system_trend,
+        name="portfolio_system_trend",
+    ),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from assessments.downloads import download_name, to_csv, to_xlsx
-from assessments.portfolio.domain.tables import TABLES
+from assessments.portfolio.domain.tables import TABLES, system_history
 from assessments.portfolio.forms import PortfolioFilterForm
 from assessments.portfolio.selectors import (
     PortfolioFilters,
@@ -27,6 +27,7 @@ from assessments.workspaces.selectors import assessment_for
 TOP_ROWS = 15  # rows of the gap and recommendation tables shown; exports have them all
 LONG_ROWS = 100  # rows of the per-system and per-client tables shown
 PERCENTILES_PAGE = "portfolio/percentiles.html"
+TREND_PAGE = "portfolio/system_trend.html"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -150,3 +151,27 @@ def assessment_percentiles(request, assessment_id):
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{PERCENTILES_PAGE}#percentiles", context)
     return render(request, PERCENTILES_PAGE, context)
+
+
+@login_required
+def system_trend(request, assessment_id):
+    """The overall score of every assessment of this assessment's system, as a line.
+
+    The compare page loads it as a fragment (htmx) from the maintained portfolio, so no
+    request scores each assessment again. It shows one system only, so anyone who may read
+    the assessment may read it (client staff included).
+    """
+    assessment = assessment_for(request.user, assessment_id)
+    board = portfolio_current(assessment.system.workspace_id)
+    points = system_history(board, assessment.system_id)
+    context = {
+        "assessment": assessment,
+        "system": assessment.system,
+        "workspace": assessment.system.workspace,
+        "chart": trend_chart(points),
+        "points": points,
+        "board": board,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{TREND_PAGE}#trend", context)
+    return render(request, TREND_PAGE, context)

@@ -367,6 +367,19 @@ def area_percentiles(
     return result
 
 
+def system_history(board: Portfolio, system_id: int) -> list[tuple[str, float | None]]:
+    """One system's assessments, oldest first, as (title, overall) points for a trend line;
+    an assessment with nothing known yet has no score (None), which breaks the line."""
+    scored = board.assessments
+    if scored.empty:
+        return []
+    own = scored[scored["system_id"] == system_id].sort_values(["created_at", "assessment_id"])
+    return [
+        (str(row.title), None if pd.isna(row.overall) else float(row.overall))
+        for row in own.itertuples(index=False)
+    ]
+
+
 def system_trends(board: Portfolio) -> dict[int, dict]:
     """Per system: its latest assessment, the previous one's overall and the change."""
     scored = board.assessments

@@ -447,3 +447,30 @@ def test_custom_questions_count_in_portfolio_scores(portfolio, owner, bank_versi
         row = board.latest.set_index("Assessment ID").loc[portfolio[key].pk]
         assert row["Overall"] == score.overall
         assert row["Verdict"] == score.verdict_label
+
+
+def test_the_compare_page_loads_the_systems_score_over_time(portfolio, owner, login):
+    client = login(owner.user)
+    second = portfolio["second"]
+    url = reverse("portfolio_system_trend", args=[second.pk])
+    compare = client.get(reverse("milestone_compare", args=[second.pk, portfolio["first"].pk]))
+    assert f'hx-get="{url}"' in compare.content.decode()
+    fragment = client.get(url, HTTP_HX_REQUEST="true")
+    page = fragment.content.decode()
+    assert "<html" not in page  # the fragment, not the whole page
+    # Both assessments of the system, oldest first, with the scores the results pages show.
+    first_score = assessment_results(portfolio["first"]).score.overall
+    second_score = assessment_results(second).score.overall
+    assert [(label, score) for label, score in fragment.context["points"]] == [
+        (portfolio["first"].title, first_score),
+        (second.title, second_score),
+    ]
+    assert page.count('class="trend-dot"') == 2
+    assert f"{portfolio['first'].title}: {first_score:.1f}." in page  # the accessible text
+
+
+def test_a_system_with_one_assessment_says_the_line_starts_with_the_next(portfolio, owner, login):
+    url = reverse("portfolio_system_trend", args=[portfolio["loose"].pk])
+    page = login(owner.user).get(url).content.decode()
+    assert "the line starts with the next one" in page
+    assert 'class="trend-dot"' not in page
