@@ -36,6 +36,13 @@ def secret(owner):
 
 
 @pytest.fixture(autouse=True)
+def roomy_rate_limit(settings):
+    """The gate polls every 0.1 s here; a slow run must not meet the per-token limit, except
+    where a test sets a tight one on purpose."""
+    settings.SCALEREADY_API_RATE_REQUESTS = 10_000
+
+
+@pytest.fixture(autouse=True)
 def no_proxies(monkeypatch):
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
