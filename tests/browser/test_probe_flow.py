@@ -44,6 +44,14 @@ def test_start_a_run_and_watch_its_progress_reach_the_results(
     hsts.get_by_text("Evidence and how to fix").click()
     expect(hsts.get_by_text("max-age=31536000", exact=False).first).to_be_visible()
 
+    # On a phone each check is a block: its finding spans the width, nothing scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    finding = hsts.locator("td").nth(3).bounding_box()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert finding["x"] + finding["width"] <= 390
+    assert finding["width"] > 250  # the whole row's width, not a squeezed fourth column
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     page.get_by_role("link", name="Back to the system").click()
     expect(page.locator("#probes .badge-run-succeeded")).to_be_visible()
     assert problems == []
