@@ -234,6 +234,7 @@ def set_row(index, **fields):
     [
         ("{not json", r"not JSON \(Expecting property name"),
         ("[]", "must hold a JSON object"),
+        ("[" * 1000 + "]" * 1000, "nests lists or objects more than 20 levels deep"),
         ({"format": "something.else"}, "`format` must be 'scaleready.answers'"),
         (broken(lambda d: d.update(format_version=2)), "`format_version` must be 1, got 2"),
         (
@@ -282,6 +283,7 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
     ("content", "message"),
     [
         ("<html>", "not JSON"),
+        ('{"targets": ' + "[" * 1000 + "]" * 1000 + "}", "more than 20 levels deep"),
         (
             {"format": "scaleready.answers", "format_version": 1},
             "`format` must be 'scaleready.probe'",

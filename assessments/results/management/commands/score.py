@@ -17,8 +17,10 @@ from django.core.management.base import BaseCommand, CommandError
 from assessments.bank.domain.bank import BAND_TITLES, Bank, band_for_users
 from assessments.bank.domain.loader import load_bank
 from assessments.questionnaire.domain.answers_file import (
+    MAX_NESTING,
     AnswersFileInvalid,
     header_problem,
+    nesting_depth,
     parse_answers_file,
 )
 from assessments.results.domain.roadmap import DEFAULT_TOP, Roadmap, build_roadmap
@@ -221,6 +223,11 @@ def read_json(path: Path, what: str) -> Any:
         raise InvalidFile(path, what, ["the file does not exist"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidFile(path, what, [f"the file cannot be read: {exc}"]) from None
+    if nesting_depth(text) > MAX_NESTING:
+        # Refused before parsing: a deeply nested file would exhaust the parser's recursion.
+        raise InvalidFile(
+            path, what, [f"the file nests lists or objects more than {MAX_NESTING} levels deep"]
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
