@@ -255,7 +255,12 @@ def recent_runs(system, limit: int = 5) -> list[ProbeRun]:
     """The latest runs of ``system``, newest first, each with its ``grade`` (None until it
     succeeded), in two queries (the system page shows them)."""
     runs = ProbeRun.objects.filter(system=system).select_related("requested_by")
-    runs = list(runs.order_by("-created_at", "-pk")[:limit])
+    return grade_runs(list(runs.order_by("-created_at", "-pk")[:limit]))
+
+
+def grade_runs(runs: list[ProbeRun]) -> list[ProbeRun]:
+    """Set ``grade`` on each of ``runs`` from its results, in one query for all of them (none
+    for an empty list); returns ``runs``."""
     rows: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
     results = ProbeResult.objects.filter(run_id__in=list(rows)).values(
         "run_id", "check_id", "category", "status", "score"

@@ -109,15 +109,20 @@ def on_http_error(request, exc: HttpError):
     return problem_response(request, Problem(exc.status_code, str(exc)))
 
 
-def paginate(request, queryset, serialize, page: int | None, page_size: int | None) -> dict:
+def paginate(
+    request, queryset, serialize, page: int | None, page_size: int | None, prepare=None
+) -> dict:
     """One page of ``queryset``: two queries (count, slice) whatever the page or table size;
+    ``prepare`` may load what the page's rows need at once (a query for the whole page), so
     ``serialize`` turns a row into its JSON without further queries."""
     try:
         wanted = page_request(page, page_size)
     except PageInvalid as exc:
         raise ApiProblem(422, str(exc), "invalid-page") from None
     total = queryset.count()
-    rows = queryset[wanted.offset : wanted.offset + wanted.size]
+    rows = list(queryset[wanted.offset : wanted.offset + wanted.size])
+    if prepare is not None:
+        prepare(rows)
     pages = page_count(total, wanted.size)
 
     def link(number):

@@ -2,7 +2,6 @@
 (``assessments.api.access``), calls the same service or selector as the page, and returns
 JSON. Writes take the pages' validation (their forms) and their optimistic versions."""
 
-from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Status
@@ -52,9 +51,9 @@ from assessments.results.selectors import item_titles, system_results
 from assessments.results.services import entry_for, entry_snapshot, roadmap_entry_save
 from assessments.workspaces import access
 from assessments.workspaces.models import Assessment, System
-from checks.engine.grade import grade, judged_from_evidence
 from checks.engine.ids import CHECK_TITLES
-from checks.models import ProbeResult, ProbeRun
+from checks.models import ProbeRun
+from checks.selectors import grade_runs
 from checks.services import (
     CooldownActive,
     NoTargets,
@@ -280,23 +279,13 @@ def answer_put(request, assessment_id: int, question_key: str, payload: AnswerIn
 RUNS = ProbeRun.objects.select_related("system")
 
 
-GRADE_FIELDS = ("run_id", "check_id", "category", "status", "score")
-
-
-def run_grade_of(run: ProbeRun):
-    """The run's grade from its results (prefetched for a page of runs: one query for the
-    page); None until it succeeded or when nothing could be judged."""
-    if run.status != ProbeRun.Status.SUCCEEDED:
-        return None
-    rows = [
-        {"check_id": r.check_id, "category": r.category, "status": r.status, "score": r.score}
-        for r in run.results.all()
-    ]
-    return grade(judged_from_evidence(rows))
-
-
 def run_json(run: ProbeRun) -> dict:
-    graded = run_grade_of(run)
+    """A run as JSON; its grade once it succeeded (``grade_runs`` loads it, once per page)."""
+    graded = None
+    if run.status == ProbeRun.Status.SUCCEEDED:
+        if not hasattr(run, "grade"):
+            grade_runs([run])
+        graded = run.grade
     return {
         "grade": graded.letter if graded else None,
         "grade_score": graded.score if graded else None,
@@ -343,10 +332,8 @@ def probe_run_create(request, system_id: int, payload: ProbeRunIn):
 )
 def probe_runs_list(request, system_id: int, page: int | None = None, page_size: int | None = None):
     system = get_for_token(request.principal, System, pk=system_id)
-    runs = system.probe_runs.order_by("-created_at", "-pk").prefetch_related(
-        Prefetch("results", queryset=ProbeResult.objects.only(*GRADE_FIELDS))
-    )
-    return paginate(request, runs, run_json, page, page_size)
+    runs = system.probe_runs.order_by("-created_at", "-pk")
+    return paginate(request, runs, run_json, page, page_size, prepare=grade_runs)
 
 
 @api.get(
