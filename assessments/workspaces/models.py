@@ -40,6 +40,11 @@ def roles_up_to(role: str) -> list[str]:
     return [other for other, rank in ROLE_RANK.items() if rank <= ROLE_RANK.get(role, -1)]
 
 
+def person_name(user) -> str:
+    """How pages, exports and the audit log name a person: their name, else their e-mail."""
+    return user.get_full_name() or user.email
+
+
 def normalise_email(email: str) -> str:
     """How addresses are compared: accounts and invitations store them this way."""
     return (email or "").strip().lower()

@@ -29,7 +29,7 @@ OPEN_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/"}
 # Bodies that would be valid for an owner on the objects of ``objects_in``.
 BODIES = {
     "put": {"state": "unknown", "notes": "pwned", "base_version": 1},
-    "patch": {"status": "done", "owner": "Mallory"},
+    "patch": {"status": "done", "owner": ""},
     "post": {"run_burst": True, "format": "github_json"},
 }
 # What owner and consultant tokens change with those bodies (the sweep's control).

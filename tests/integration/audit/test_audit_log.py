@@ -109,6 +109,8 @@ def test_an_import_is_one_event_naming_the_changed_questions(setup, login):
 
 def test_roadmap_edits_moves_and_additions_are_recorded(setup, login):
     _owner, consultant, assessment = setup
+    consultant.first_name, consultant.last_name = "Priya", "Raman"
+    consultant.save()
     client = login(consultant)
     phases = client.get(reverse("roadmap", args=[assessment.pk])).context["phases"]
     phase = next(p for p in phases if len(p["rows"]) >= 2)
@@ -116,13 +118,18 @@ def test_roadmap_edits_moves_and_additions_are_recorded(setup, login):
     first = rows[0].key
     client.post(
         reverse("roadmap_item_update", args=[assessment.pk, first]),
-        {"status": "doing", "owner": "Priya", "target_date": "2027-01-31", "hidden_reason": ""},
+        {
+            "status": "doing",
+            "owner": consultant.email,
+            "target_date": "2027-01-31",
+            "hidden_reason": "",
+        },
     )
     client.post(
         reverse("roadmap_item_update", args=[assessment.pk, first]),
         {
             "status": "doing",
-            "owner": "Priya",
+            "owner": consultant.email,
             "target_date": "2027-01-31",
             "hidden": "on",
             "hidden_reason": "The platform team does it",
@@ -141,7 +148,8 @@ def test_roadmap_edits_moves_and_additions_are_recorded(setup, login):
     assert edit.subject == first
     assert edit.summary == "Edited: status, owner, target date"
     assert edit.before == {"status": "todo", "owner": "", "target_date": None}
-    assert edit.after == {"status": "doing", "owner": "Priya", "target_date": "2027-01-31"}
+    # The owner is named as a person, never as a membership id.
+    assert edit.after == {"status": "doing", "owner": "Priya Raman", "target_date": "2027-01-31"}
     assert hide.summary == "Hidden from the plan: The platform team does it"
     assert hide.after == {"hidden": True, "hidden_reason": "The platform team does it"}
     assert added.subject == "custom-1"
