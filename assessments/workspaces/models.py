@@ -6,7 +6,6 @@ Every workspace-owned model names the path from itself to its workspace in
 ``assessment_path``); ``assessments.workspaces.access`` uses them to scope every lookup.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from assessments.bank.domain.bank import BAND_TITLES, BANDS
 from assessments.bank.models import BankVersion
+from assessments.workspaces.domain.secrets import secret_hash
 
 MAX_USERS = 10_000_000_000  # beyond every real product; larger numbers are typos
 MAX_PEAK_RPS = 10_000_000
@@ -114,10 +114,8 @@ def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def invitation_token_hash(token: str) -> str:
-    """The token is 256 random bits, so a plain SHA-256 is enough to make the stored value
-    useless to someone who reads the table."""
-    return hashlib.sha256(token.encode()).hexdigest()
+# The link's token is stored only as its hash, the same way as API tokens.
+invitation_token_hash = secret_hash
 
 
 def default_invitation_expiry():
