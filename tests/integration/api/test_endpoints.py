@@ -228,3 +228,15 @@ def test_a_method_a_route_does_not_take_is_a_405_problem(api_client):
     assert response.status_code == 405
     assert response["Content-Type"] == "application/problem+json"
     assert response["Allow"] == "GET"
+
+
+def test_the_api_root_points_to_its_docs_and_unknown_paths_answer_as_the_api(client, db):
+    root = client.get("/api/v1/")
+    assert root.status_code == 200
+    assert root.json()["docs"] == "http://testserver/api/v1/docs"
+    assert root.json()["openapi"] == "http://testserver/api/v1/openapi.json"
+    for path in ("/api/v1/nothing-here", "/api/v2/systems", "/api/"):
+        missing = client.get(path)
+        assert missing.status_code == 404, path
+        assert missing["Content-Type"] == "application/problem+json"
+        assert "/api/v1/openapi.json" in missing.json()["detail"]
