@@ -513,3 +513,30 @@ def test_the_page_query_count_does_not_grow_with_events(
     # (no custom item titles to look up when no roadmap event is listed)
     with django_assert_num_queries(10 if extra else 9):
         client.get(log_url(owner.workspace.pk))
+
+
+def test_making_and_revoking_an_api_token_is_recorded_for_the_workspace(setup, login):
+    """A token can read and change every assessment of the workspace: who made it, with what
+    role, and who revoked it belong in the log, by name, never by id."""
+    owner, _consultant, _assessment = setup
+    client = login(owner.user)
+    url = reverse("api_tokens", args=[owner.workspace.pk])
+    client.post(url, {"name": "Deploy gate", "role": "consultant", "lifetime": "30"})
+    token = owner.workspace.api_tokens.get()
+    client.post(url, {"revoke": str(token.pk)})
+    client.post(url, {"revoke": str(token.pk)})  # revoking again changes nothing, logs nothing
+    made, revoked = AuditEvent.objects.filter(kind="access").order_by("at", "pk")
+    assert (made.workspace, made.assessment, made.actor) == (owner.workspace, None, owner.user)
+    assert made.summary.startswith("API token made: “Deploy gate”, acting as consultant, expires ")
+    assert made.after["role"] == "consultant"
+    assert revoked.summary == "API token revoked: “Deploy gate”; it no longer works"
+    page = client.get(log_url(owner.workspace.pk, kind="access")).content.decode()
+    assert "API token revoked: “Deploy gate”" in page
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("audit_log_csv", args=[owner.workspace.pk])).content.decode()
+            )
+        )
+    )
+    assert {row["What"] for row in rows if "Deploy gate" in row["Summary"]} == {"API token"}
