@@ -12,6 +12,7 @@ from assessments.bank.domain.loader import load_bank
 from checks.engine.probe import ProbeOptions, probe_and_evaluate, report_to_dict
 from tests.probe_servers import loopback_only, naive_server
 from tests.profiles import early_startup, growing_product
+from tests.unit.results.test_worked_examples import NAIVE_TARGET_RESULTS
 
 
 def write(tmp_path, name, content):
@@ -186,6 +187,10 @@ def test_a_real_probe_of_the_naive_site_contradicts_a_claim_of_https_everywhere(
         reports = probe_and_evaluate(
             [server.url], ProbeOptions(allow_loopback=True, latency_samples=3)
         )
+    # The worked examples' fixture of this site says what a real probe says, status by status.
+    assert {r.check_id: r.status for r in reports[0].results} == {
+        check_id: status for check_id, status, _score, _message in NAIVE_TARGET_RESULTS
+    }
     checks = write(tmp_path, "naive.json", report_to_dict(reports))
     document = growing_product()
     row = next(r for r in document["answers"] if r["question"] == "security.encryption_in_transit")
