@@ -38,7 +38,8 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict | None, dict 
 
 def audit_record(
     *,
-    assessment: Assessment,
+    assessment: Assessment | None = None,
+    workspace_id: int | None = None,
     actor,
     kind: str,
     subject: str,
@@ -46,10 +47,12 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Store one event about ``assessment``; ``before``/``after`` are reduced to what changed."""
+    """Store one event about ``assessment``, or about its workspace (``workspace_id``) when
+    the change is to no assessment (a system's drift watch); ``before``/``after`` are reduced
+    to what changed."""
     before, after = changed(before, after)
     return AuditEvent.objects.create(
-        workspace_id=assessment.system.workspace_id,
+        workspace_id=assessment.system.workspace_id if assessment else workspace_id,
         assessment=assessment,
         actor=actor if actor is not None and actor.is_authenticated else None,
         kind=kind,
