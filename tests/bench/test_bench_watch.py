@@ -120,4 +120,5 @@ def test_comparing_two_stored_runs_of_10_targets_takes_under_10_ms():
         ],
     )
     assert alert.events.count() == len(found) > 20
-    assert stored_ms < 10 and pure_ms < 10
+    assert stored_ms < 10
+    assert pure_ms < 10

@@ -115,7 +115,8 @@ def test_saving_a_watch_is_audited_without_its_secret(system, owner, login):
     assert response.status_code == 302
     saved = SystemWatch.objects.get(system=system)
     assert (saved.period, saved.webhook_url) == ("weekly", "https://hooks.example.com/in")
-    assert saved.webhook_secret.startswith("whsec_") and len(saved.webhook_secret) > 40
+    assert saved.webhook_secret.startswith("whsec_")
+    assert len(saved.webhook_secret) > 40
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.SYSTEM)
     assert event.actor == owner.user
     assert event.summary == "Drift watch: watched weekly, with a signed webhook"
@@ -124,7 +125,8 @@ def test_saving_a_watch_is_audited_without_its_secret(system, owner, login):
     assert "Watched weekly" in page
     assert saved.webhook_secret in page  # shown to editors for copying
     audit = client.get(f"/w/{owner.workspace.pk}/audit/").content.decode()
-    assert "System settings" in audit and "Drift watch" in audit
+    assert "System settings" in audit
+    assert "Drift watch" in audit
 
 
 def test_saving_the_same_watch_again_records_nothing(system, owner):
@@ -245,13 +247,15 @@ def test_a_header_removed_between_runs_is_stored_e_mailed_and_signed_to_the_webh
         site.config["drop_hsts"] = True
         with django_capture_on_commit_callbacks(execute=False) as queued:
             second = run_now(system, by_watch=True)
-        assert second.started_by_watch and second.requested_by is None
+        assert second.started_by_watch
+        assert second.requested_by is None
 
         alert = DriftAlert.objects.get()
         assert (alert.run, alert.previous_run) == (second, first)
         events = list(DriftEvent.objects.filter(alert=alert))
         hsts = next(e for e in events if e.check_id == "hsts")
-        assert hsts.kind == "check" and hsts.target_url == site.url
+        assert hsts.kind == "check"
+        assert hsts.target_url == site.url
         assert hsts.summary.endswith(f"pass before, fail now ({site.url}).")
         assert len(queued) == 3  # the run's own task, the e-mail, the webhook
 
@@ -259,7 +263,8 @@ def test_a_header_removed_between_runs_is_stored_e_mailed_and_signed_to_the_webh
         [message] = mail.outbox
         assert sorted(message.to) == sorted([owner.user.email, consultant.user.email])
         assert viewer.user.email not in message.to
-        assert "Shop" in message.subject and hsts.summary in message.body
+        assert "Shop" in message.subject
+        assert hsts.summary in message.body
 
         assert drift_webhook_deliver(alert.pk) == 30  # the receiver answered 500: retry later
         alert.refresh_from_db()
@@ -273,14 +278,17 @@ def test_a_header_removed_between_runs_is_stored_e_mailed_and_signed_to_the_webh
     assert alert.email_state == Delivery.DELIVERED
     assert [d.signature_valid for d in deliveries] == [True, True]
     body = deliveries[-1].body
-    assert body["system"] == "Shop" and body["delivery"] == deliveries[0].body["delivery"]
+    assert body["system"] == "Shop"
+    assert body["delivery"] == deliveries[0].body["delivery"]
     assert hsts.summary in [r["summary"] for r in body["regressions"]]
 
     page = login(owner.user).get(system.get_absolute_url()).content.decode()
     assert hsts.summary.replace("'", "&#x27;") in page
-    assert "webhook delivered" in page and "e-mailed to the owners and consultants" in page
+    assert "webhook delivered" in page
+    assert "e-mailed to the owners and consultants" in page
     assert "the drift watch" in page  # who started the second run, in words
-    assert 'id="watch-grade-chart-title"' in page and 'id="watch-latency-chart-title"' in page
+    assert 'id="watch-grade-chart-title"' in page
+    assert 'id="watch-latency-chart-title"' in page
 
 
 def test_an_unchanged_site_leaves_no_alert(system, owner, local_ca):
@@ -301,7 +309,7 @@ def test_runs_of_an_unwatched_system_are_not_compared(system, owner, local_ca):
     assert not DriftAlert.objects.exists()
 
 
-def alert_for(system, webhook_url, secret="whsec_test"):
+def alert_for(system, webhook_url, secret="whsec_test"):  # noqa: S107  a test secret
     SystemWatch.objects.create(
         system=system, period="daily", webhook_url=webhook_url, webhook_secret=secret
     )
@@ -340,7 +348,8 @@ def test_a_webhook_to_a_private_address_is_refused_at_delivery_without_retrying(
     alert = alert_for(system, "https://10.1.2.3/hooks")
     assert drift_webhook_deliver(alert.pk) is None
     alert.refresh_from_db()
-    assert alert.webhook_state == Delivery.FAILED and alert.webhook_attempts == 1
+    assert alert.webhook_state == Delivery.FAILED
+    assert alert.webhook_attempts == 1
     assert alert.webhook_error.startswith("the address was refused by the SSRF guard (")
 
 

@@ -108,7 +108,8 @@ def test_beat_and_a_worker_find_a_regression_and_deliver_it(
     watched.refresh_from_db()
     assert watched.status == ProbeRun.Status.SUCCEEDED, watched.error
     assert watched.requested_by is None
-    assert alert.previous_run_id == baseline.pk and alert.webhook_attempts == 2
+    assert alert.previous_run_id == baseline.pk
+    assert alert.webhook_attempts == 2
     summaries = list(alert.events.values_list("summary", flat=True))
     assert any(s.endswith(f"pass before, fail now ({site.url}).") for s in summaries), summaries
     assert [d.signature_valid for d in deliveries] == [True, True]

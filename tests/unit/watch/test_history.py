@@ -30,7 +30,8 @@ def test_the_latency_axis_tops_out_at_a_round_number(slowest, ceiling):
 @given(st.floats(min_value=0, max_value=1e6, allow_nan=False))
 def test_the_latency_ceiling_is_never_below_the_slowest_run(slowest):
     top = latency_ceiling(slowest)
-    assert top >= slowest and top < max(slowest, 100) * 2.51
+    assert top >= slowest
+    assert top < max(slowest, 100) * 2.51
 
 
 def test_the_grade_line_is_the_trend_chart_of_scores():
@@ -49,4 +50,5 @@ def test_latency_dots_and_ticks_read_in_milliseconds():
 
 def test_a_history_without_latency_has_no_dots():
     chart = latency_chart([("1 Dec", None)])
-    assert chart["dots"] == [] and chart["lines"] == []
+    assert chart["dots"] == []
+    assert chart["lines"] == []
