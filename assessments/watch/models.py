@@ -91,6 +91,8 @@ class DriftAlert(models.Model):
     webhook_attempts = models.PositiveSmallIntegerField(default=0)
     webhook_delivered_at = models.DateTimeField(null=True, blank=True)
     webhook_error = models.TextField(blank=True)
+    # When the sweep last queued a delivery again whose task was lost (a worker stopped).
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -270,6 +270,52 @@ def drift_compare(run_id: int) -> DriftAlert | None:
     return alert
 
 
+# --- Deliveries a stopped worker left pending ---------------------------------------------------
+
+# Longer than every retry of a webhook put together (30 + 60 + 120 + 240 s by default).
+DELIVERY_STUCK_AFTER = timedelta(hours=1)
+EMAIL_LOST_TWICE = "the worker stopped twice before sending it"
+
+
+def drift_deliveries_resume(now: datetime | None = None) -> int:
+    """Queue again the e-mails and webhooks still pending an hour after their alert (or after
+    the last resume): their task was lost with a worker. An e-mail lost twice is failed with
+    that reason; a webhook is bounded by its attempts. Returns how many alerts were resumed;
+    three queries whatever their number."""
+    now = now or timezone.now()
+    stale = now - DELIVERY_STUCK_AFTER
+    pending = Q(email_state=Delivery.PENDING) | Q(webhook_state=Delivery.PENDING)
+    quiet = Q(resumed_at__isnull=True, created_at__lte=stale) | Q(resumed_at__lte=stale)
+    with transaction.atomic():
+        stuck = list(
+            DriftAlert.objects.filter(pending & quiet)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "email_state", "webhook_state", "resumed_at")
+        )
+        if not stuck:
+            return 0
+        DriftAlert.objects.filter(pk__in=[row[0] for row in stuck]).update(resumed_at=now)
+        lost_twice = [pk for pk, email, _, resumed in stuck if email == "pending" and resumed]
+        DriftAlert.objects.filter(pk__in=lost_twice).update(
+            email_state=Delivery.FAILED, email_error=EMAIL_LOST_TWICE
+        )
+        for pk, email, webhook, resumed in stuck:
+            if email == Delivery.PENDING and not resumed:
+                enqueue_on_commit(
+                    DRIFT_EMAIL_TASK,
+                    [pk],
+                    on_failure=lambda reason, pk=pk: _email_ended(pk, Delivery.FAILED, reason),
+                )
+            if webhook == Delivery.PENDING:
+                enqueue_on_commit(
+                    DRIFT_WEBHOOK_TASK,
+                    [pk],
+                    on_failure=lambda reason, pk=pk: _webhook_failed(pk, reason),
+                )
+    logger.warning("drift watch: %d alert(s) with lost deliveries queued again", len(stuck))
+    return len(stuck)
+
+
 # --- E-mail -------------------------------------------------------------------------------------
 
 

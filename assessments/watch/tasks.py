@@ -7,6 +7,7 @@ from assessments.watch.services import (
     DRIFT_WEBHOOK_TASK,
     WATCH_START_TASK,
     WATCH_SWEEP_TASK,
+    drift_deliveries_resume,
     drift_email_send,
     drift_webhook_deliver,
     watch_sweep,
@@ -17,7 +18,9 @@ from checks.engine.drift import WEBHOOK_ATTEMPTS
 
 @shared_task(name=WATCH_SWEEP_TASK)
 def watch_sweep_task() -> int:
-    """Every five minutes (``CELERY_BEAT_SCHEDULE``): queue the watched runs that are due."""
+    """Every five minutes (``CELERY_BEAT_SCHEDULE``): queue the watched runs that are due, and
+    the notifications a stopped worker left pending."""
+    drift_deliveries_resume()
     return watch_sweep()
 
 

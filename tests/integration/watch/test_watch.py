@@ -19,6 +19,7 @@ from assessments.watch.services import (
     DRIFT_EMAIL_TASK,
     DRIFT_WEBHOOK_TASK,
     WATCH_START_TASK,
+    drift_deliveries_resume,
     drift_email_send,
     drift_webhook_deliver,
     watch_save,
@@ -399,3 +400,21 @@ def test_the_system_page_query_count_does_not_grow_with_alerts_and_runs(
 # session, user, system, targets x2, assessments, recent runs + their grades, nav workspaces,
 # then the watch: watch, alerts + events, last run, history runs + grades + latency
 QUERIES_ON_SYSTEM_PAGE = 15
+
+
+def test_deliveries_a_stopped_worker_left_pending_are_queued_again_then_given_up(
+    system, django_capture_on_commit_callbacks
+):
+    alert = alert_for(system, "https://hooks.example.com/in")
+    hour = timedelta(hours=1, minutes=1)
+    DriftAlert.objects.filter(pk=alert.pk).update(created_at=timezone.now() - hour)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert drift_deliveries_resume() == 1
+        assert drift_deliveries_resume() == 0  # not again within the hour
+    assert len(queued) == 2  # the e-mail and the webhook
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert drift_deliveries_resume(timezone.now() + hour) == 1
+    alert.refresh_from_db()
+    assert alert.email_state == Delivery.FAILED
+    assert alert.email_error == "the worker stopped twice before sending it"
+    assert len(queued) == 1  # the webhook, bounded by its own attempts
