@@ -19,6 +19,7 @@ class AuditEvent(models.Model):
         OVERRIDE = "override", "Severity override"
         ROADMAP = "roadmap", "Roadmap item"
         ASSESSMENT = "assessment", "Assessment"
+        ACCESS = "access", "API token"
         SYSTEM = "system", "System settings"
 
     workspace = models.ForeignKey(

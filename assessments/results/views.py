@@ -25,7 +25,7 @@ from assessments.results.selectors import (
     contradiction_rows,
     first_steps,
     item_titles,
-    roadmap_owner_names,
+    roadmap_owner_choices,
     system_results,
     unknowns_to_find_out,
     verdict_context,
@@ -41,7 +41,7 @@ from assessments.results.services import (
     roadmap_move,
 )
 from assessments.workspaces import access
-from assessments.workspaces.selectors import assessment_for
+from assessments.workspaces.selectors import assessment_for, members_who_can_see
 
 ROADMAP_PAGE = "results/roadmap.html"
 FOLD_ABOVE = 25  # a roadmap with more visible items than this opens with its phases folded
@@ -148,7 +148,7 @@ def finding_review(request, assessment_id, question_key):
 
 def roadmap_context(request, assessment):
     results = system_results(assessment)
-    entries = list(assessment.roadmap_entries.all())
+    entries = list(assessment.roadmap_entries.select_related("owner_member__user"))
     if assessment.roadmap_seen is None:
         roadmap_mark_reviewed(assessment, apply_edits(results.roadmap, entries, None))
     edited = apply_edits(
@@ -201,7 +201,7 @@ def roadmap_context(request, assessment):
         "filters": filters,
         "filtered": filtered,
         "can_edit": can_edit,
-        "member_names": roadmap_owner_names(assessment) if can_edit else [],
+        "owner_choices": roadmap_owner_choices(assessment) if can_edit else [],
         "statuses": RoadmapStatus.choices,
         "severities": [s for s in scoring.SEVERITIES if s != "none"],
         "phase_choices": PHASES.items(),
@@ -232,7 +232,7 @@ def roadmap_item_update(request, assessment_id, key):
     assessment = assessment_for(request.user, assessment_id, access.EDIT)
     entry = entry_for(assessment, key)
     before = entry_snapshot(entry)
-    form = RoadmapEntryForm(request.POST, instance=entry)
+    form = RoadmapEntryForm(request.POST, instance=entry, members=members_who_can_see(assessment))
     if not form.is_valid():
         # The errors go next to their fields in this item's form, with what was typed kept;
         # never into the messages, which would show them again on the next page.
@@ -253,7 +253,7 @@ def entry_form_values(form) -> dict:
     errors["other"] = errors.pop("__all__", "")
     return {
         "status": data.get("status", ""),
-        "owner": data.get("owner", ""),
+        "owner_value": data.get("owner", ""),
         "target_date_text": data.get("target_date", ""),
         "hidden": bool(data.get("hidden")),
         "hidden_reason": data.get("hidden_reason", ""),

@@ -111,7 +111,7 @@ def watch_save(
             before = {**(before or {}), "webhook_secret": "—"}
             after = {**after, "webhook_secret": "a new secret"}
         audit_record(
-            workspace_id=system.workspace_id,
+            workspace=system.workspace,
             actor=user,
             kind=AuditEvent.Kind.SYSTEM,
             subject=system.name,
