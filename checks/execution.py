@@ -23,6 +23,7 @@ from checks.engine.catalog import CHECKS
 from checks.engine.probe import plain_json
 from checks.models import ProbedTarget, ProbeResult, ProbeRun, Target
 from checks.services import probe_options, probe_run_fail
+from checks.signals import probe_run_succeeded
 from config.metrics import PROBE_CHECK_RESULTS, PROBE_RUNS
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,22 @@ def _finish(run: ProbeRun, outcomes: Sequence[TargetOutcome], progress: RunProgr
         for result in outcome.results:
             PROBE_CHECK_RESULTS.labels(result.check_id, str(result.status)).inc()
     _forget_lost_verifications(outcomes)
+    if status == Status.SUCCEEDED:
+        _announce(run)
+
+
+def _announce(run: ProbeRun) -> None:
+    """Tell the apps above (the drift watch) that a run succeeded; their errors are logged."""
+    replies = probe_run_succeeded.send_robust(ProbeRun, run_id=run.pk, system_id=run.system_id)
+    for receiver, reply in replies:
+        if isinstance(reply, Exception):
+            logger.error(
+                "after probe run %s: %s failed: %r",
+                run.pk,
+                receiver.__qualname__,
+                reply,
+                exc_info=reply,
+            )
 
 
 def _store(run: ProbeRun, outcomes: Sequence[TargetOutcome]) -> None:

@@ -99,6 +99,9 @@ class ProbeRun(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Started by the drift watch (``assessments.watch``), not by a person: ``requested_by``
+    # is then empty and pages say "the drift watch".
+    started_by_watch = models.BooleanField(default=False)
     run_burst = models.BooleanField(default=False)
     target_urls = models.JSONField(default=list)  # the base URLs when the run was requested
     created_at = models.DateTimeField(auto_now_add=True)
@@ -136,6 +139,14 @@ class ProbeRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def requested_by_words(self) -> str:
+        """Who started the run, for pages: an address, "the drift watch", or "someone"
+        (an account since deleted)."""
+        if self.started_by_watch:
+            return "the drift watch"
+        return self.requested_by.email if self.requested_by else "someone"
 
     @property
     def duration(self) -> timedelta | None:

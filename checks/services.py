@@ -66,8 +66,9 @@ class CooldownActive(ProbeRunRefused):
         )
 
 
-def probe_run_start(system, user, run_burst: bool = False) -> ProbeRun:
+def probe_run_start(system, user, run_burst: bool = False, *, by_watch: bool = False) -> ProbeRun:
     """Queue a probe run of every base URL of ``system``; the task is sent after commit.
+    ``by_watch``: started by the drift watch, with no person behind it (``user`` is None).
 
     Raises ``NoTargets``, ``RunInProgress`` or ``CooldownActive``; ``QueueUnavailable`` when
     the task could not be sent (the run is then failed with that reason).
@@ -87,6 +88,7 @@ def probe_run_start(system, user, run_burst: bool = False) -> ProbeRun:
                 run = ProbeRun.objects.create(
                     system=system,
                     requested_by=user if user and user.is_authenticated else None,
+                    started_by_watch=by_watch,
                     run_burst=run_burst,
                     target_urls=urls,
                 )

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "assessments.milestones",
     "assessments.reports",
     "assessments.portfolio",
+    "assessments.watch",
     "assessments.api",  # uses every app above
     "ninja",
 ]
@@ -376,7 +377,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "probe-runs-sweep": {"task": "checks.sweep_probe_runs", "schedule": 60.0},
     "reports-sweep": {"task": "reports.sweep_reports", "schedule": 60.0},
+    "drift-watch-sweep": {"task": "watch.sweep", "schedule": 300.0},
 }
+# The drift watch (assessments.watch): seconds before the first webhook retry (then doubled
+# for each further attempt, checks.engine.drift.retry_delays).
+SCALEREADY_WEBHOOK_RETRY_BASE_SECONDS = int(
+    os.environ.get("SCALEREADY_WEBHOOK_RETRY_BASE_SECONDS", "30")
+)
 
 # Prometheus: every process writes its samples here; /metrics sums them (config/metrics.py).
 PROMETHEUS_MULTIPROC_DIR = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR", VAR_DIR / "prometheus"))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("assessments.milestones.urls")),
     path("", include("assessments.reports.urls")),
     path("", include("assessments.portfolio.urls")),
+    path("", include("assessments.watch.urls")),
     path("", include("assessments.api.urls")),
 ]
 

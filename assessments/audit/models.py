@@ -20,6 +20,7 @@ class AuditEvent(models.Model):
         ROADMAP = "roadmap", "Roadmap item"
         ASSESSMENT = "assessment", "Assessment"
         ACCESS = "access", "API token"
+        SYSTEM = "system", "System settings"
 
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="audit_events"

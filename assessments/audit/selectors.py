@@ -67,7 +67,7 @@ def subject_names(workspace, events) -> dict[str, str]:
 
 
 def subject_words(event: AuditEvent, names: dict[str, str]) -> str:
-    if event.kind == AuditEvent.Kind.ASSESSMENT:
+    if event.kind in (AuditEvent.Kind.ASSESSMENT, AuditEvent.Kind.SYSTEM):
         return event.subject
     return (
         names.get(event.subject)

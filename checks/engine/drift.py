@@ -5,7 +5,7 @@ two runs' stored results and returns the regressions a person should hear about,
 ``webhook_signature``/``webhook_signature_valid`` sign and check a notification body with
 HMAC-SHA256 over a timestamp, so a receiver can refuse forged and replayed calls;
 ``retry_delays`` is the backoff between delivery attempts. Scheduling (Celery beat), storing
-events, e-mail and delivery are the Django side, not built yet.
+events, e-mail and delivery are the Django side: ``assessments.watch``.
 
 Regressions, each judged per base URL:
 

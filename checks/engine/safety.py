@@ -62,6 +62,7 @@ MAX_REDIRECTS = 5
 MAX_URL_LENGTH = 2048
 USER_AGENT = "ScaleReady-Probe/1.0"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 _V4 = ipaddress.IPv4Network
 _V6 = ipaddress.IPv6Network
@@ -645,6 +646,7 @@ class _FetchOptions:
     follow_redirects: bool
     verify: bool | str
     resolver: Resolver
+    body: bytes | None = None
 
 
 def fetch(
@@ -657,6 +659,7 @@ def fetch(
     follow_redirects: bool = True,
     verify: bool | str = True,
     resolver: Resolver = socket.getaddrinfo,
+    body: bytes | None = None,
 ) -> GuardedResponse:
     """Fetch a URL through the guard: every hop vetted, one total deadline, capped body.
 
@@ -664,7 +667,8 @@ def fetch(
     guard refuses a hop or the server cannot be read within the limits. The deadline covers
     connecting, TLS and reading; name resolution is bounded by the system resolver's timeouts.
     A new connection pool serves each call, so no connection outlives its fetch; no cookies
-    are carried between hops.
+    are carried between hops. ``body`` goes with a POST (and stays with it through a 307 or
+    308 redirect, as in browsers).
     """
     options = _FetchOptions(
         allow_loopback=allow_loopback,
@@ -673,6 +677,7 @@ def fetch(
         follow_redirects=follow_redirects,
         verify=verify,
         resolver=resolver,
+        body=body,
     )
     started = time.monotonic()
     adapter = PinnedAddressAdapter(_Deadline(limits.deadline_seconds))
@@ -721,7 +726,10 @@ def _send(
     if deadline.expired:
         raise DeadlineExceeded(f"the {deadline.seconds:g} s deadline passed before {vetted.url}")
     prepared = requests.PreparedRequest()
-    prepared.prepare(method=method, url=vetted.url, headers=_request_headers(vetted, options))
+    data = options.body if method in BODY_METHODS else None
+    prepared.prepare(
+        method=method, url=vetted.url, headers=_request_headers(vetted, options), data=data
+    )
     adapter.pin(vetted)
     remaining = deadline.remaining()
     timeout = (

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from django.urls import get_resolver
+from django.utils import timezone
 
 from assessments.questionnaire.services import answers_import
 from assessments.reports.models import ShareLink
 from assessments.results.models import RoadmapEntry
+from assessments.watch.models import DriftAlert, DriftEvent, SystemWatch
 from assessments.workspaces.models import Role
-from checks.models import ProbeRun
+from checks.models import ProbeResult, ProbeRun
 from tests.browser.test_questionnaire_flow import log_in
 from tests.browser.test_signup_flow import watch_console
 from tests.factories import (
@@ -68,6 +70,7 @@ def workspace_objects(owner, bank_version, make_member):
     later = AssessmentFactory(system=assessment.system, bank_version=bank_version, title="Autumn")
     answers_import(later, early_startup(), owner.user)
     question = bank_version.questions.first()
+    watched_system(assessment.system)
     RoadmapEntry.objects.create(assessment=assessment, key="custom-1", is_custom=True, title="x")
     return {
         "key": "custom-1",
@@ -84,6 +87,42 @@ def workspace_objects(owner, bank_version, make_member):
         "target_id": TargetFactory(system=assessment.system).pk,
         "share_id": ShareLink.objects.create(assessment=assessment).pk,
     }
+
+
+def watched_system(system) -> None:
+    """The drift watch panel at its fullest: a webhook, a history chart, an alert whose
+    summary carries a long URL (it must wrap on a phone)."""
+    url = "https://a-rather-long-host-name.example.com/with/a/long/path/"
+    SystemWatch.objects.create(
+        system=system, period="daily", webhook_url=url + "hooks", webhook_secret="whsec_x" * 8
+    )
+    runs = []
+    for score, ms in ((100, 120.0), (50, 480.0)):
+        run = ProbeRun.objects.create(system=system, status="succeeded", finished_at=timezone.now())
+        ProbeResult.objects.create(
+            run=run,
+            target_url=url,
+            check_id="latency_percentiles",
+            category="performance",
+            status="pass",
+            score=score,
+            message="",
+            evidence={"judged_ms": ms},
+        )
+        runs.append(run)
+    alert = DriftAlert.objects.create(
+        system=system,
+        run=runs[1],
+        previous_run=runs[0],
+        webhook_state="failed",
+        webhook_error="the receiver answered HTTP 500",
+    )
+    DriftEvent.objects.create(
+        alert=alert,
+        kind="latency",
+        target_url=url,
+        summary=f"Latency of {url} grew from 120 ms to 480 ms.",
+    )
 
 
 def page_urls(objects: dict, django_client) -> list[str]:

@@ -32,6 +32,10 @@ LABELS = {
     "answers": "Answers",
     "changed": "Questions whose answer changed",
     "confirmed": "Answers confirmed",
+    "watch": "Drift watch",
+    "watch_burst": "Capacity burst in watched runs",
+    "webhook_url": "Webhook",
+    "webhook_secret": "Webhook signing secret",
 }
 # Kept for machines (the CSV) but said by the summary, or not meaningful to people.
 UNSHOWN = {"carried_from", "version", "level", "state"}
