@@ -24,7 +24,19 @@ class WatchForm(forms.Form):
         help_text="An https:// address that receives a JSON summary of each regression, "
         "signed with HMAC-SHA256 (header ScaleReady-Signature).",
     )
-    new_secret = forms.BooleanField(label="Make a new signing secret", required=False)
+    new_secret = forms.BooleanField(
+        label="Make a new signing secret (the old one stops working)", required=False
+    )
+
+    def __init__(self, *args, has_secret: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not has_secret:  # nothing to replace until a webhook has been set
+            del self.fields["new_secret"]
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned.setdefault("new_secret", False)
+        return cleaned
 
     def clean_webhook_url(self) -> str:
         raw = self.cleaned_data["webhook_url"].strip()

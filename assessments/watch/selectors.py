@@ -74,6 +74,8 @@ def watch_panel(system) -> WatchPanel:
         next_check = last_at + watch.length if last_at else timezone.now()
     history = _history(system)
     labels = [date_format(timezone.localtime(row.finished_at), "j M") for row in history]
+    if len(set(labels)) < len(labels):  # several runs a day: the time tells them apart
+        labels = [date_format(timezone.localtime(r.finished_at), "j M H:i") for r in history]
     return WatchPanel(
         watch=watch,
         next_check=next_check,

@@ -16,7 +16,11 @@ def watch_edit(request, system_id):
         request.user, System.objects.select_related("workspace"), access.EDIT, pk=system_id
     )
     watch = watch_of(system)
-    form = WatchForm(request.POST or None, initial=watch_initial(watch))
+    form = WatchForm(
+        request.POST or None,
+        initial=watch_initial(watch),
+        has_secret=bool(watch.webhook_secret),
+    )
     if request.method == "POST" and form.is_valid():
         watch = watch_save(system, user=request.user, **form.cleaned_data)
         messages.success(request, f"Drift watch saved: {watch_words(watch)}.")

@@ -12,5 +12,9 @@ register = template.Library()
 @register.inclusion_tag("watch/_panel.html")
 def drift_watch(system, can_edit: bool) -> dict:
     panel = watch_panel(system)
-    form = WatchForm(initial=watch_initial(panel.watch)) if can_edit else None
+    form = (
+        WatchForm(initial=watch_initial(panel.watch), has_secret=bool(panel.watch.webhook_secret))
+        if can_edit
+        else None
+    )
     return {"system": system, "panel": panel, "form": form, "can_edit": can_edit}

@@ -7,6 +7,7 @@ by calling their services (``test_watch_worker.py`` runs the whole chain through
 """
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from assessments.audit.models import AuditEvent
 from assessments.watch.models import DriftAlert, DriftEvent, SystemWatch
+from assessments.watch.selectors import watch_panel
 from assessments.watch.services import (
     DRIFT_EMAIL_TASK,
     DRIFT_WEBHOOK_TASK,
@@ -290,6 +292,10 @@ def test_a_header_removed_between_runs_is_stored_e_mailed_and_signed_to_the_webh
     assert "the drift watch" in page  # who started the second run, in words
     assert 'id="watch-grade-chart-title"' in page
     assert 'id="watch-latency-chart-title"' in page
+    # Both runs finished today: the chart's labels carry the time to tell them apart.
+    labels = [dot["label"] for dot in watch_panel(system).grade_chart["dots"]]
+    assert len(labels) == 2
+    assert all(re.fullmatch(r"\d{1,2} \w{3} \d{2}:\d{2}", label) for label in labels)
 
 
 def test_an_unchanged_site_leaves_no_alert(system, owner, local_ca):
