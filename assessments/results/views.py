@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
@@ -242,6 +243,7 @@ def roadmap_context(request, assessment):
         "filters": filters,
         "filtered": filtered,
         "can_edit": can_edit,
+        "item_url": url_prefix("roadmap_item_update", assessment.pk) if can_edit else "",
         "member_names": roadmap_owner_names(assessment) if can_edit else [],
         "statuses": RoadmapStatus.choices,
         "severities": [s for s in scoring.SEVERITIES if s != "none"],
@@ -268,23 +270,57 @@ def back_to_roadmap(request, assessment, anchor=""):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def roadmap_item_update(request, assessment_id, key):
+    """One roadmap item's status, owner, date and hiding. GET shows its form, swapped into its
+    row by htmx or as a page of its own without JavaScript; POST saves it and answers htmx with
+    the updated row (the whole list when the item is hidden or shown again)."""
     assessment = assessment_for(request.user, assessment_id, access.EDIT)
+    if request.method == "GET":
+        context = item_context(request, assessment, key)
+        context["edit_key"], context["edit"] = key, context["row"].entry
+        return item_response(request, context)
     entry = entry_for(assessment, key)
     before = entry_snapshot(entry)
     form = RoadmapEntryForm(request.POST, instance=entry)
     if not form.is_valid():
         # The errors go next to their fields in this item's form, with what was typed kept;
         # never into the messages, which would show them again on the next page.
+        if request.htmx:
+            context = item_context(request, assessment, key)
+            context["edit_key"], context["edit"] = key, entry_form_values(form)
+            return item_response(request, context, status=422)
         context = roadmap_context(request, assessment)
         context["edit_key"], context["edit"] = key, entry_form_values(form)
-        template = f"{ROADMAP_PAGE}#roadmap_list" if request.htmx else ROADMAP_PAGE
-        return render(request, template, context, status=422)
+        return render(request, ROADMAP_PAGE, context, status=422)
     roadmap_entry_save(assessment, form.save(commit=False), request.user, before)
     if not request.htmx:
         messages.success(request, "Roadmap item updated.")
-    return back_to_roadmap(request, assessment, f"#item-{key}")
+    elif entry.hidden == before["hidden"]:
+        context = item_context(request, assessment, key)
+        context["saved"] = True
+        return render(request, f"{ROADMAP_PAGE}#item_saved", context)
+    response = back_to_roadmap(request, assessment, f"#item-{key}")
+    return reswap(retarget(response, "#roadmap-list"), "outerHTML") if request.htmx else response
+
+
+def item_context(request, assessment, key) -> dict:
+    """The roadmap's context narrowed to one visible item: ``row``, its place in its phase
+    (``forloop``, as the page's loop gives it) and its phase, for the row's fragment."""
+    context = roadmap_context(request, assessment)
+    for phase in context["phases"]:
+        rows = context["edited"].phases[phase["number"]]
+        for index, row in enumerate(rows):
+            if row.key == key:
+                place = {"first": index == 0, "last": index == len(rows) - 1}
+                return context | {"row": row, "phase": phase, "forloop": place}
+    raise Http404("No such item in this roadmap (hidden items are shown again from the list).")
+
+
+def item_response(request, context, status=200):
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{ROADMAP_PAGE}#roadmap_row", context, status=status)
+    return render(request, "results/roadmap_item.html", context, status=status)
 
 
 def entry_form_values(form) -> dict:

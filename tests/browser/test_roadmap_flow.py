@@ -20,7 +20,8 @@ def test_hiding_without_a_reason_is_refused_in_place_and_forgotten_after(page, a
     page.goto(f"/assessments/{assessment.pk}/roadmap/")
     item = page.locator("article.ritem").first
     key = item.get_attribute("id").removeprefix("item-")
-    item.get_by_text("Edit status, owner, date").click()
+    item.get_by_role("link", name="Edit status, owner, date").click()  # fetches the form
+    item = page.locator(f'[id="item-{key}"]')  # keys hold dots
     item.get_by_label("Owner").fill("Priya")
     item.get_by_label("Hide from the plan").check()
     item.get_by_role("button", name="Save").click()
@@ -35,4 +36,27 @@ def test_hiding_without_a_reason_is_refused_in_place_and_forgotten_after(page, a
     page.goto(f"/assessments/{assessment.pk}/results/")
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
     expect(page.get_by_text("Say why this item is hidden")).to_have_count(0)
+    assert not problems
+
+
+def test_an_item_is_edited_in_its_row_and_the_phase_counts_follow(page, assessment, owner):
+    answers_import(assessment, early_startup(), owner.user)
+    problems = watch_console(page)
+    log_in(page, owner.user)
+    page.goto(f"/assessments/{assessment.pk}/roadmap/")
+    item = page.locator("#phase-1 article.ritem").first
+    key = item.get_attribute("id").removeprefix("item-")
+    expect(item.get_by_label("Owner")).to_have_count(0)  # no form until asked for
+    item.get_by_role("link", name="Edit status, owner, date").click()
+    item = page.locator(f'[id="item-{key}"]')
+    item.get_by_label("Status").select_option("done")
+    item.get_by_label("Owner").fill("Priya")
+    item.get_by_role("button", name="Save").click()
+
+    expect(item).to_have_class("ritem done")
+    expect(item).to_contain_text("owner Priya")
+    expect(item.get_by_label("Owner")).to_have_count(0)
+    expect(page.locator("#phase-1-counts")).to_contain_text("1 done")
+    expect(page.locator("#timeline")).to_contain_text("1 done")
+    assert RoadmapEntry.objects.get(assessment=assessment, key=key).status == "done"
     assert not problems
