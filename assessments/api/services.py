@@ -7,11 +7,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from assessments.api.domain.rate import RateLimit
 from assessments.api.domain.tokens import new_token_secret, shown_prefix, token_hash
 from assessments.api.models import AcceptedRun, ApiToken, BacklogExport
+from assessments.audit.models import AuditEvent
+from assessments.audit.services import audit_record
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class NewToken:
     secret: str  # shown once, never stored
 
 
+@transaction.atomic
 def api_token_create(*, workspace, user, name: str, role: str, expires_at=None) -> NewToken:
     secret = new_token_secret()
     token = ApiToken.objects.create(
@@ -31,14 +35,34 @@ def api_token_create(*, workspace, user, name: str, role: str, expires_at=None) 
         created_by=user,
         expires_at=expires_at,
     )
+    expires = timezone.localdate(expires_at).isoformat() if expires_at else "never"
+    audit_record(
+        workspace=workspace,
+        actor=user,
+        kind=AuditEvent.Kind.ACCESS,
+        subject=f"API token “{name}”",
+        summary=f"API token made: “{name}”, acting as {role}, expires {expires}",
+        after={"name": name, "role": role, "expires": expires},
+    )
     return NewToken(token, secret)
 
 
-def api_token_revoke(token: ApiToken) -> bool:
-    """Revoke ``token`` now; False if it was revoked already."""
+@transaction.atomic
+def api_token_revoke(token: ApiToken, by) -> bool:
+    """Revoke ``token`` now; False if it was revoked already (nothing is logged then)."""
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    if updated:
+        audit_record(
+            workspace=token.workspace,
+            actor=by,
+            kind=AuditEvent.Kind.ACCESS,
+            subject=f"API token “{token.name}”",
+            summary=f"API token revoked: “{token.name}”; it no longer works",
+            before={"revoked": False},
+            after={"revoked": True},
+        )
     return bool(updated)
 
 

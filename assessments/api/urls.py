@@ -6,4 +6,6 @@ from assessments.api.views import core, endpoints, tokens  # noqa: F401
 urlpatterns = [
     path("w/<int:workspace_id>/api-tokens/", tokens.api_tokens, name="api_tokens"),
     path("api/v1/", core.api_urls()),
+    path("api/", core.unknown_path),
+    path("api/<path:rest>", core.unknown_path),
 ]

@@ -19,6 +19,7 @@ class AuditEvent(models.Model):
         OVERRIDE = "override", "Severity override"
         ROADMAP = "roadmap", "Roadmap item"
         ASSESSMENT = "assessment", "Assessment"
+        ACCESS = "access", "API token"
 
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="audit_events"

@@ -1,4 +1,5 @@
-"""Writing the audit log: who changed which answer, override, roadmap item or assessment.
+"""Writing the audit log: who changed which answer, override, roadmap item or assessment,
+and who made or revoked which API token.
 
 Operations call ``record`` right after the change they made, inside the same request (and
 transaction, where there is one), so an event exists exactly when the change does. Events
@@ -9,7 +10,7 @@ log stays readable and cheap.
 from __future__ import annotations
 
 from assessments.audit.models import AuditEvent
-from assessments.workspaces.models import Assessment
+from assessments.workspaces.models import Assessment, Workspace
 
 MAX_TEXT = 300  # characters of a text field kept in before/after
 
@@ -38,7 +39,8 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict | None, dict 
 
 def audit_record(
     *,
-    assessment: Assessment,
+    assessment: Assessment | None = None,
+    workspace: Workspace | None = None,
     actor,
     kind: str,
     subject: str,
@@ -46,10 +48,11 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Store one event about ``assessment``; ``before``/``after`` are reduced to what changed."""
+    """Store one event about ``assessment`` (or, for workspace-wide changes such as API
+    tokens, about ``workspace``); ``before``/``after`` are reduced to what changed."""
     before, after = changed(before, after)
     return AuditEvent.objects.create(
-        workspace_id=assessment.system.workspace_id,
+        workspace_id=assessment.system.workspace_id if assessment else workspace.pk,
         assessment=assessment,
         actor=actor if actor is not None and actor.is_authenticated else None,
         kind=kind,

@@ -26,6 +26,7 @@ ROADMAP_ENTRY_FIELDS = (
     "hidden",
     "hidden_reason",
     "owner",
+    "owner_member_id",
     "target_date",
     "status",
     "is_custom",
@@ -92,10 +93,12 @@ def assessment_carry_over(*, source, user, bank_version, band: str, title: str) 
             Answer(assessment=assessment, question_id=target[0], carried_over=True, **row)
         )
     Answer.objects.bulk_create(answers)
-    entries = [
-        RoadmapEntry(assessment=assessment, **row)
-        for row in source.roadmap_entries.values(*ROADMAP_ENTRY_FIELDS)
-    ]
+    entries = []
+    for row in source.roadmap_entries.values(*ROADMAP_ENTRY_FIELDS, "owner_member__assessment_id"):
+        # An owner who may see only the earlier assessment keeps their name, not the link.
+        if row.pop("owner_member__assessment_id") is not None:
+            row["owner_member_id"] = None
+        entries.append(RoadmapEntry(assessment=assessment, **row))
     RoadmapEntry.objects.bulk_create(entries)
     audit_record(
         assessment=assessment,

@@ -5,6 +5,7 @@ from django import forms
 from assessments.bank.domain.bank import PHASES
 from assessments.results.domain.overrides import OVERRIDE_SEVERITIES
 from assessments.results.models import RoadmapEntry
+from assessments.workspaces.models import person_name
 
 
 class FindingReviewForm(forms.Form):
@@ -43,12 +44,63 @@ class FindingReviewForm(forms.Form):
         return cleaned
 
 
+OWNER_NAME_LENGTH = RoadmapEntry._meta.get_field("owner").max_length
+
+
 class RoadmapEntryForm(forms.ModelForm):
+    """Status, owner, target date and hiding of one roadmap item.
+
+    The owner is one of ``members`` (those who can see the assessment), given by e-mail or,
+    when it names exactly one of them, by name; empty means no owner. An owner typed as free
+    text before owners were members stays as it is until someone picks a member.
+    """
+
+    owner = forms.CharField(required=False, max_length=254, label="Owner")
+
     class Meta:
         model = RoadmapEntry
-        fields = ["status", "owner", "target_date", "hidden", "hidden_reason"]
+        fields = ["status", "target_date", "hidden", "hidden_reason"]
         widgets = {"target_date": forms.DateInput(attrs={"type": "date"})}
         labels = {"hidden": "Hide from the plan", "hidden_reason": "Why hide it"}
+
+    _UNCHANGED = object()
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+
+    def clean_owner(self):
+        wanted = self.cleaned_data["owner"].strip()
+        if not wanted:
+            return None
+        if wanted == self.instance.owner and not self.instance.owner_member_id:
+            return self._UNCHANGED
+        folded = wanted.casefold()
+        by_email = [m for m in self.members if m.user.email.casefold() == folded]
+        by_name = [m for m in self.members if person_name(m.user).casefold() == folded]
+        matches = by_email or by_name
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise forms.ValidationError(
+                f"More than one member is called “{wanted}”; choose them by e-mail."
+            )
+        raise forms.ValidationError(
+            f"“{wanted}” is not a member who can see this assessment; choose one of the "
+            "workspace's members, or invite them first."
+        )
+
+    def save(self, commit=True):
+        entry = super().save(commit=False)
+        owner = self.cleaned_data.get("owner")
+        if owner is None:
+            entry.owner, entry.owner_member = "", None
+        elif owner is not self._UNCHANGED:
+            entry.owner_member = owner
+            entry.owner = person_name(owner.user)[:OWNER_NAME_LENGTH]
+        if commit:
+            entry.save()
+        return entry
 
     def clean(self):
         cleaned = super().clean()

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from assessments.workspaces.models import Assessment
+from assessments.workspaces.models import Assessment, Membership
 
 
 class RoadmapStatus(models.TextChoices):
@@ -30,7 +30,13 @@ class RoadmapEntry(models.Model):
     position = models.PositiveIntegerField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=500, blank=True)
+    # The owner is a member of the workspace; ``owner`` keeps their name as it was when they
+    # were picked, so exports, the PDF and the audit log keep it after they leave (the link
+    # is then cleared). Entries from before members were linked may hold a name only.
     owner = models.CharField(max_length=120, blank=True)
+    owner_member = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=RoadmapStatus.choices, default=RoadmapStatus.TODO
@@ -55,6 +61,12 @@ class RoadmapEntry(models.Model):
 
     def __str__(self):
         return self.key
+
+    @property
+    def owner_value(self) -> str:
+        """What the owner picker holds for this entry: the member's e-mail, or the name typed
+        before owners were members (load ``owner_member__user`` with the entries)."""
+        return self.owner_member.user.email if self.owner_member_id else self.owner
 
 
 class FindingReview(models.Model):

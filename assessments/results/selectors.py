@@ -23,7 +23,8 @@ from assessments.results.domain.scoring import (
     score_assessment,
 )
 from assessments.results.models import FindingReview, RoadmapStatus
-from assessments.workspaces.models import Assessment, Membership
+from assessments.workspaces.models import Assessment, person_name
+from assessments.workspaces.selectors import members_who_can_see
 from checks.engine.ids import CHECK_TITLES
 from checks.selectors import latest_burst, latest_evidence
 
@@ -173,9 +174,11 @@ def contradiction_rows(results: Results) -> list[dict]:
     ]
 
 
-def roadmap_owner_names(assessment: Assessment) -> list[str]:
-    """The workspace's members as the roadmap's owner picker offers them (one query); the
-    owner stays free text, so someone outside the workspace can still own a step."""
-    members = Membership.objects.filter(workspace_id=assessment.system.workspace_id)
-    names = {(m.user.get_full_name() or m.user.email) for m in members.select_related("user")}
-    return sorted(names, key=str.lower)
+def roadmap_owner_choices(assessment: Assessment) -> list[tuple[str, str]]:
+    """The owner picker's choices: each member who can see the assessment, as (e-mail, label)
+    in one query; the form takes the e-mail back (``RoadmapEntryForm``)."""
+    choices = []
+    for member in members_who_can_see(assessment):
+        email, name = member.user.email, person_name(member.user)
+        choices.append((email, name if name == email else f"{name} ({email})"))
+    return choices

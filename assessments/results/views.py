@@ -26,7 +26,7 @@ from assessments.results.selectors import (
     contradiction_rows,
     first_steps,
     item_titles,
-    roadmap_owner_names,
+    roadmap_owner_choices,
     system_results,
     unknowns_to_find_out,
     verdict_context,
@@ -42,7 +42,7 @@ from assessments.results.services import (
     roadmap_move,
 )
 from assessments.workspaces import access
-from assessments.workspaces.selectors import assessment_for
+from assessments.workspaces.selectors import assessment_for, members_who_can_see
 
 ROADMAP_PAGE = "results/roadmap.html"
 FOLD_ABOVE = 25  # a roadmap with more visible items than this opens with its phases folded
@@ -190,7 +190,7 @@ def review_response(request, assessment, results, question_score, form, status=2
 
 def roadmap_context(request, assessment):
     results = system_results(assessment)
-    entries = list(assessment.roadmap_entries.all())
+    entries = list(assessment.roadmap_entries.select_related("owner_member__user"))
     if assessment.roadmap_seen is None:
         roadmap_mark_reviewed(assessment, apply_edits(results.roadmap, entries, None))
     edited = apply_edits(
@@ -244,7 +244,6 @@ def roadmap_context(request, assessment):
         "filtered": filtered,
         "can_edit": can_edit,
         "item_url": url_prefix("roadmap_item_update", assessment.pk) if can_edit else "",
-        "member_names": roadmap_owner_names(assessment) if can_edit else [],
         "statuses": RoadmapStatus.choices,
         "severities": [s for s in scoring.SEVERITIES if s != "none"],
         "phase_choices": PHASES.items(),
@@ -282,7 +281,7 @@ def roadmap_item_update(request, assessment_id, key):
         return item_response(request, context)
     entry = entry_for(assessment, key)
     before = entry_snapshot(entry)
-    form = RoadmapEntryForm(request.POST, instance=entry)
+    form = RoadmapEntryForm(request.POST, instance=entry, members=members_who_can_see(assessment))
     if not form.is_valid():
         # The errors go next to their fields in this item's form, with what was typed kept;
         # never into the messages, which would show them again on the next page.
@@ -292,6 +291,7 @@ def roadmap_item_update(request, assessment_id, key):
             return item_response(request, context, status=422)
         context = roadmap_context(request, assessment)
         context["edit_key"], context["edit"] = key, entry_form_values(form)
+        context["owner_choices"] = roadmap_owner_choices(assessment)
         return render(request, ROADMAP_PAGE, context, status=422)
     roadmap_entry_save(assessment, form.save(commit=False), request.user, before)
     if not request.htmx:
@@ -313,7 +313,14 @@ def item_context(request, assessment, key) -> dict:
         for index, row in enumerate(rows):
             if row.key == key:
                 place = {"first": index == 0, "last": index == len(rows) - 1}
-                return context | {"row": row, "phase": phase, "forloop": place}
+                # The owner picker is in the item's form only, so only its fragment reads it.
+                owners = roadmap_owner_choices(assessment)
+                return context | {
+                    "row": row,
+                    "phase": phase,
+                    "forloop": place,
+                    "owner_choices": owners,
+                }
     raise Http404("No such item in this roadmap (hidden items are shown again from the list).")
 
 
@@ -330,7 +337,7 @@ def entry_form_values(form) -> dict:
     errors["other"] = errors.pop("__all__", "")
     return {
         "status": data.get("status", ""),
-        "owner": data.get("owner", ""),
+        "owner_value": data.get("owner", ""),
         "target_date_text": data.get("target_date", ""),
         "hidden": bool(data.get("hidden")),
         "hidden_reason": data.get("hidden_reason", ""),

@@ -6,7 +6,6 @@ Every workspace-owned model names the path from itself to its workspace in
 ``assessment_path``); ``assessments.workspaces.access`` uses them to scope every lookup.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from assessments.bank.domain.bank import BAND_TITLES, BANDS
 from assessments.bank.models import BankVersion
+from assessments.workspaces.domain.secrets import secret_hash
 
 MAX_USERS = 10_000_000_000  # beyond every real product; larger numbers are typos
 MAX_PEAK_RPS = 10_000_000
@@ -38,6 +38,11 @@ ROLE_RANK = {Role.VIEWER: 0, Role.CONTRIBUTOR: 1, Role.CONSULTANT: 2, Role.OWNER
 def roles_up_to(role: str) -> list[str]:
     """``role`` and the roles below it."""
     return [other for other, rank in ROLE_RANK.items() if rank <= ROLE_RANK.get(role, -1)]
+
+
+def person_name(user) -> str:
+    """How pages, exports and the audit log name a person: their name, else their e-mail."""
+    return user.get_full_name() or user.email
 
 
 def normalise_email(email: str) -> str:
@@ -109,10 +114,8 @@ def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def invitation_token_hash(token: str) -> str:
-    """The token is 256 random bits, so a plain SHA-256 is enough to make the stored value
-    useless to someone who reads the table."""
-    return hashlib.sha256(token.encode()).hexdigest()
+# The link's token is stored only as its hash, the same way as API tokens.
+invitation_token_hash = secret_hash
 
 
 def default_invitation_expiry():

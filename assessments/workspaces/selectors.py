@@ -1,12 +1,13 @@
 """Reads of the workspace tree for pages: one assessment with what every page shows of it,
 and the systems and assessments shared with client staff."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from assessments.workspaces import access
 from assessments.workspaces.models import (
     Assessment,
     Invitation,
+    Membership,
     System,
     Workspace,
     invitation_token_hash,
@@ -51,6 +52,21 @@ def system_assessments(system: System) -> QuerySet:
 
 def members_of(workspace: Workspace) -> QuerySet:
     return workspace.memberships.select_related("user", "client", "assessment")
+
+
+def members_who_can_see(assessment: Assessment) -> QuerySet:
+    """The workspace's members who can open ``assessment`` (client staff limited to another
+    client or assessment are left out), with their users, ordered by e-mail."""
+    in_scope = (
+        Q(client__isnull=True, assessment__isnull=True)
+        | Q(assessment=assessment)
+        | Q(client__isnull=False, client=assessment.system.client_id)
+    )
+    return (
+        Membership.objects.filter(in_scope, workspace_id=assessment.system.workspace_id)
+        .select_related("user")
+        .order_by("user__email")
+    )
 
 
 def pending_invitations(workspace: Workspace, viewer_role: str) -> QuerySet:

@@ -173,6 +173,7 @@ def workspace_create(*, user, name: str, is_personal: bool = False) -> Workspace
     return workspace
 
 
+@transaction.atomic
 def invitation_create(
     *,
     workspace: Workspace,
@@ -183,12 +184,14 @@ def invitation_create(
     client=None,
     assessment=None,
     areas: list[str] | None = None,
-) -> tuple[Invitation, str]:
+) -> tuple[Invitation, str, int]:
     """An invitation for ``email``; ``client``/``assessment`` limit what the new member sees.
 
-    Returns the invitation and its token: the only time the token exists in plain text (the
-    table keeps its hash). Owners invite anyone; consultants invite client staff only
-    (contributors or viewers limited to a client or an assessment); nobody else invites.
+    Returns the invitation, its token (the only time it exists in plain text: the table keeps
+    its hash) and how many earlier pending invitations to the same address it replaced: one
+    address has one working link, so inviting again is how a lost link is re-sent. Owners
+    invite anyone; consultants invite client staff only (contributors or viewers limited to a
+    client or an assessment), and replace only invitations they could have made.
     """
     if inviter_role != Role.OWNER and not (
         inviter_role == Role.CONSULTANT and role in LIMITED_ROLES and (client or assessment)
@@ -198,18 +201,26 @@ def invitation_create(
             "consultants invite client staff (contributors or viewers) to a client or an "
             "assessment."
         )
+    email = normalise_email(email)
+    superseded = Invitation.objects.filter(
+        workspace=workspace,
+        email=email,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        role__in=Role.values if inviter_role == Role.OWNER else LIMITED_ROLES,
+    ).update(revoked_at=timezone.now())
     token = new_invitation_token()
     invitation = Invitation.objects.create(
         workspace=workspace,
         created_by=created_by,
         role=role,
-        email=normalise_email(email),
+        email=email,
         token_hash=invitation_token_hash(token),
         client=client,
         assessment=assessment,
         areas=list(areas or []) if assessment else [],
     )
-    return invitation, token
+    return invitation, token, superseded
 
 
 def invitation_revoke(invitation: Invitation) -> None:

@@ -25,11 +25,13 @@ from tests.security.conftest import APP_LABELS, objects_in
 pytestmark = pytest.mark.django_db
 
 # Documentation routes, open to anyone (they describe the API, they hold no data).
-OPEN_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/"}
+# Open to anyone: the docs, the schema, the root's pointer to them, and the catch-all that
+# answers unknown API paths with a problem+json 404 (it reads nothing).
+OPEN_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/", "/api/", "/api/{rest}"}
 # Bodies that would be valid for an owner on the objects of ``objects_in``.
 BODIES = {
     "put": {"state": "unknown", "notes": "pwned", "base_version": 1},
-    "patch": {"status": "done", "owner": "Mallory"},
+    "patch": {"status": "done", "owner": ""},
     "post": {"run_burst": True, "format": "github_json"},
 }
 # What owner and consultant tokens change with those bodies (the sweep's control).

@@ -4,8 +4,9 @@ Pure: no Django. A token's secret is 256 random bits behind a recognisable prefi
 scanners and people can tell what it is); the table keeps only its SHA-256.
 """
 
-import hashlib
 import secrets
+
+from assessments.workspaces.domain.secrets import secret_hash
 
 TOKEN_PREFIX = "srk_"  # noqa: S105 - a prefix, not a secret
 # How much of the secret the token page shows to tell tokens apart (never enough to use it).
@@ -18,9 +19,8 @@ def new_token_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def token_hash(secret: str) -> str:
-    """256 random bits need no slow hash: SHA-256 makes the stored value useless to a reader."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+# The table keeps the secret's hash, made as invitation links' are.
+token_hash = secret_hash
 
 
 def shown_prefix(secret: str) -> str:

@@ -160,6 +160,24 @@ def problem_on_405(view):
     return wrapped
 
 
+@api.get("/", auth=None, include_in_schema=False)
+def api_root(request):
+    """What a person or client finds at the API's root: where the docs and the schema are."""
+    return {
+        "name": "ScaleReady API",
+        "version": API_VERSION,
+        "docs": request.build_absolute_uri("docs"),
+        "openapi": request.build_absolute_uri("openapi.json"),
+        "authentication": "Authorization: Bearer <workspace API token>",
+    }
+
+
+def unknown_path(request, rest=""):
+    """Any other path under the API answers like the API (problem+json), not an HTML page."""
+    detail = "No such endpoint; the list is in the OpenAPI document at /api/v1/openapi.json."
+    return problem_response(request, Problem(404, detail))
+
+
 def api_urls():
     """The API's URL patterns (for ``include``), each answering 405 as problem+json."""
     patterns, app_name, namespace = api.urls

@@ -50,7 +50,8 @@ from assessments.results.forms import RoadmapEntryForm
 from assessments.results.selectors import item_titles, system_results
 from assessments.results.services import entry_for, entry_snapshot, roadmap_entry_save
 from assessments.workspaces import access
-from assessments.workspaces.models import Assessment, System
+from assessments.workspaces.models import Assessment, System, person_name
+from assessments.workspaces.selectors import members_who_can_see
 from checks.engine.ids import CHECK_TITLES
 from checks.models import ProbeRun
 from checks.selectors import grade_runs
@@ -76,7 +77,7 @@ def iso(moment) -> str | None:
 def person(user) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.email
+    return person_name(user)
 
 
 # --- Systems and assessments -----------------------------------------------------------
@@ -509,6 +510,7 @@ def row_json(system_id: int, row, exported_at=None) -> dict:
         "depends_on": list(row.depends_on),
         "status": row.status,
         "owner": entry.owner if entry else "",
+        "owner_email": entry.owner_member.user.email if entry and entry.owner_member_id else None,
         "target_date": entry.target_date.isoformat() if entry and entry.target_date else None,
         "hidden": row.hidden,
         "exported_at": iso(exported_at),
@@ -517,7 +519,7 @@ def row_json(system_id: int, row, exported_at=None) -> dict:
 
 def edited_roadmap(assessment: Assessment, results=None):
     results = results or system_results(assessment)
-    entries = list(assessment.roadmap_entries.all())
+    entries = list(assessment.roadmap_entries.select_related("owner_member__user"))
     return apply_edits(
         results.roadmap, entries, assessment.roadmap_seen, known_titles=item_titles(results)
     )
@@ -552,7 +554,7 @@ def roadmap_item_patch(request, assessment_id: int, key: str, payload: RoadmapIt
     changes = payload.dict(exclude_unset=True)
     data = {
         "status": entry.status,
-        "owner": entry.owner,
+        "owner": entry.owner_value,
         "target_date": entry.target_date,
         "hidden": entry.hidden,
         "hidden_reason": entry.hidden_reason,
@@ -561,7 +563,7 @@ def roadmap_item_patch(request, assessment_id: int, key: str, payload: RoadmapIt
     data = {name: "" if value is None else value for name, value in data.items()}
     if not data["hidden"]:
         data.pop("hidden")  # a checkbox form: absent means unchecked
-    form = RoadmapEntryForm(data, instance=entry)
+    form = RoadmapEntryForm(data, instance=entry, members=members_who_can_see(assessment))
     if not form.is_valid():
         detail = " ".join(e for errors in form.errors.values() for e in errors)
         raise ApiProblem(422, detail, "invalid-roadmap-item")

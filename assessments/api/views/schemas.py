@@ -25,7 +25,12 @@ class ProbeRunIn(Schema):
 
 class RoadmapItemIn(Schema):
     status: Literal["todo", "doing", "done"] | None = None
-    owner: str | None = Field(None, max_length=120)
+    owner: str | None = Field(
+        None,
+        max_length=254,
+        description="A member who can see the assessment, by e-mail (or by name when it is "
+        "unique); empty or null clears the owner.",
+    )
     target_date: date | None = None
 
 

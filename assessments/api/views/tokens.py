@@ -42,7 +42,7 @@ def api_tokens(request, workspace_id):
 def api_token_revoke_view(request, workspace):
     """POST ``revoke=<token>``: revoke one of the workspace's tokens (404 for any other)."""
     token = get_object_or_404(ApiToken, workspace=workspace, pk=_int(request.POST["revoke"]))
-    if api_token_revoke(token):
+    if api_token_revoke(token, by=request.user):
         messages.success(request, f"The token “{token.name}” is revoked; it no longer works.")
     return redirect("api_tokens", workspace.pk)
 

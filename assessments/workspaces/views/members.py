@@ -60,7 +60,7 @@ def members(request, workspace_id):
             raise PermissionDenied("Only owners and consultants can invite people.")
         if form.is_valid():
             try:
-                invitation, token = invitation_create(
+                invitation, token, superseded = invitation_create(
                     workspace=workspace,
                     created_by=request.user,
                     inviter_role=workspace.member_role,
@@ -70,10 +70,13 @@ def members(request, workspace_id):
                 raise PermissionDenied(str(exc)) from None
             link = request.build_absolute_uri(reverse("invitation_accept", args=[token]))
             send_invitation_email(request, invitation, link)
+            replaced = (
+                f" The earlier link for {invitation.email} no longer works." if superseded else ""
+            )
             messages.success(
                 request,
                 f"Invitation for {invitation.email} created and e-mailed. The link works only "
-                f"for an account with that address, and is shown only now: {link}",
+                f"for an account with that address, and is shown only now: {link}{replaced}",
             )
             return redirect("members", workspace.pk)
     context = {

@@ -7,7 +7,7 @@ from assessments.api.models import AcceptedRun
 from assessments.questionnaire.models import Answer
 from assessments.reports.models import ReportFile
 from assessments.results.models import RoadmapEntry
-from assessments.workspaces.models import Role
+from assessments.workspaces.models import Role, person_name
 from checks.models import ProbeResult, ProbeRun
 from tests.factories import AnswerFactory, AssessmentFactory, SystemFactory, TargetFactory
 
@@ -154,7 +154,7 @@ def test_results_carry_verdict_coverage_areas_findings(assessment, api_client):
     assert body["contradictions"] == []
 
 
-def test_roadmap_items_and_status_update(assessment, api_client):
+def test_roadmap_items_and_status_update(assessment, api_client, owner):
     question = assessment.bank_version.questions.first()
     AnswerFactory(assessment=assessment, question=question, state="level", level=0)
     api = api_client("consultant")
@@ -163,10 +163,16 @@ def test_roadmap_items_and_status_update(assessment, api_client):
     assert all(i["kind"] in ("fix", "find_out", "custom") for i in items)
     key = items[0]["key"]
     url = f"/api/v1/assessments/{assessment.pk}/roadmap/{key}"
-    updated = api.patch(url, {"status": "doing", "owner": "Ops team", "target_date": "2027-01-31"})
+    email = owner.user.email
+    updated = api.patch(url, {"status": "doing", "owner": email, "target_date": "2027-01-31"})
     assert updated.status_code == 200, updated.content
     assert updated.json()["status"] == "doing"
-    assert updated.json()["owner"] == "Ops team"
+    assert updated.json()["owner"] == person_name(owner.user)
+    assert updated.json()["owner_email"] == email
+    # The owner is a member: a team name or a stranger is refused in words, nothing changes.
+    refused = api.patch(url, {"owner": "Ops team", "status": "done"})
+    assert refused.status_code == 422
+    assert "“Ops team” is not a member who can see this assessment" in refused.json()["detail"]
     entry = RoadmapEntry.objects.get(assessment=assessment, key=key)
     assert entry.status == "doing"
     assert str(entry.target_date) == "2027-01-31"
@@ -222,3 +228,15 @@ def test_a_method_a_route_does_not_take_is_a_405_problem(api_client):
     assert response.status_code == 405
     assert response["Content-Type"] == "application/problem+json"
     assert response["Allow"] == "GET"
+
+
+def test_the_api_root_points_to_its_docs_and_unknown_paths_answer_as_the_api(client, db):
+    root = client.get("/api/v1/")
+    assert root.status_code == 200
+    assert root.json()["docs"] == "http://testserver/api/v1/docs"
+    assert root.json()["openapi"] == "http://testserver/api/v1/openapi.json"
+    for path in ("/api/v1/nothing-here", "/api/v2/systems", "/api/"):
+        missing = client.get(path)
+        assert missing.status_code == 404, path
+        assert missing["Content-Type"] == "application/problem+json"
+        assert "/api/v1/openapi.json" in missing.json()["detail"]

@@ -109,6 +109,8 @@ def test_an_import_is_one_event_naming_the_changed_questions(setup, login):
 
 def test_roadmap_edits_moves_and_additions_are_recorded(setup, login):
     _owner, consultant, assessment = setup
+    consultant.first_name, consultant.last_name = "Priya", "Raman"
+    consultant.save()
     client = login(consultant)
     phases = client.get(reverse("roadmap", args=[assessment.pk])).context["phases"]
     phase = next(p for p in phases if len(p["rows"]) >= 2)
@@ -116,13 +118,18 @@ def test_roadmap_edits_moves_and_additions_are_recorded(setup, login):
     first = rows[0].key
     client.post(
         reverse("roadmap_item_update", args=[assessment.pk, first]),
-        {"status": "doing", "owner": "Priya", "target_date": "2027-01-31", "hidden_reason": ""},
+        {
+            "status": "doing",
+            "owner": consultant.email,
+            "target_date": "2027-01-31",
+            "hidden_reason": "",
+        },
     )
     client.post(
         reverse("roadmap_item_update", args=[assessment.pk, first]),
         {
             "status": "doing",
-            "owner": "Priya",
+            "owner": consultant.email,
             "target_date": "2027-01-31",
             "hidden": "on",
             "hidden_reason": "The platform team does it",
@@ -141,7 +148,8 @@ def test_roadmap_edits_moves_and_additions_are_recorded(setup, login):
     assert edit.subject == first
     assert edit.summary == "Edited: status, owner, target date"
     assert edit.before == {"status": "todo", "owner": "", "target_date": None}
-    assert edit.after == {"status": "doing", "owner": "Priya", "target_date": "2027-01-31"}
+    # The owner is named as a person, never as a membership id.
+    assert edit.after == {"status": "doing", "owner": "Priya Raman", "target_date": "2027-01-31"}
     assert hide.summary == "Hidden from the plan: The platform team does it"
     assert hide.after == {"hidden": True, "hidden_reason": "The platform team does it"}
     assert added.subject == "custom-1"
@@ -505,3 +513,30 @@ def test_the_page_query_count_does_not_grow_with_events(
     # (no custom item titles to look up when no roadmap event is listed)
     with django_assert_num_queries(10 if extra else 9):
         client.get(log_url(owner.workspace.pk))
+
+
+def test_making_and_revoking_an_api_token_is_recorded_for_the_workspace(setup, login):
+    """A token can read and change every assessment of the workspace: who made it, with what
+    role, and who revoked it belong in the log, by name, never by id."""
+    owner, _consultant, _assessment = setup
+    client = login(owner.user)
+    url = reverse("api_tokens", args=[owner.workspace.pk])
+    client.post(url, {"name": "Deploy gate", "role": "consultant", "lifetime": "30"})
+    token = owner.workspace.api_tokens.get()
+    client.post(url, {"revoke": str(token.pk)})
+    client.post(url, {"revoke": str(token.pk)})  # revoking again changes nothing, logs nothing
+    made, revoked = AuditEvent.objects.filter(kind="access").order_by("at", "pk")
+    assert (made.workspace, made.assessment, made.actor) == (owner.workspace, None, owner.user)
+    assert made.summary.startswith("API token made: “Deploy gate”, acting as consultant, expires ")
+    assert made.after["role"] == "consultant"
+    assert revoked.summary == "API token revoked: “Deploy gate”; it no longer works"
+    page = client.get(log_url(owner.workspace.pk, kind="access")).content.decode()
+    assert "API token revoked: “Deploy gate”" in page
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("audit_log_csv", args=[owner.workspace.pk])).content.decode()
+            )
+        )
+    )
+    assert {row["What"] for row in rows if "Deploy gate" in row["Summary"]} == {"API token"}

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from assessments.workspaces.models import Membership, Role, invitation_token_hash
-from tests.factories import InvitationFactory, UserFactory
+from tests.factories import ClientFactory, InvitationFactory, UserFactory
 
 JOINER = "joiner@example.com"
 
@@ -36,6 +36,33 @@ def test_owner_creates_an_invitation_link_and_sees_it_once(owner, login):
     again = client.get(f"/w/{owner.workspace.pk}/members/").content.decode()
     assert token not in again
     assert "new@example.com" in again
+
+
+def test_inviting_an_address_again_replaces_its_earlier_link(owner, make_member, login):
+    """One address, one working link: re-inviting is how a lost e-mail is sent again. A
+    consultant's re-invite leaves an owner's pending consultant invitation alone."""
+    client = login(owner.user)
+    url = f"/w/{owner.workspace.pk}/members/"
+    first = client.post(url, {"email": JOINER, "role": "consultant"}, follow=True)
+    first_token = re.search(r"/invite/([\w-]+)/", first.content.decode())[1]
+    second = client.post(url, {"email": JOINER.upper(), "role": "viewer"}, follow=True)
+    assert f"The earlier link for {JOINER} no longer works." in second.content.decode()
+    pending = owner.workspace.invitations.filter(revoked_at__isnull=True)
+    assert list(pending.values_list("role", flat=True)) == [Role.VIEWER]
+    joiner = UserFactory(email=JOINER)
+    refused = login(joiner).get(f"/invite/{first_token}/").content.decode()
+    assert "This invitation was revoked" in refused
+
+    client.post(url, {"email": "lead@example.com", "role": "consultant"})
+    consultant = make_member(Role.CONSULTANT, workspace=owner.workspace)
+    client_org = ClientFactory(workspace=owner.workspace)
+    login(consultant.user).post(
+        url, {"email": "lead@example.com", "role": "viewer", "client": client_org.pk}
+    )
+    roles = owner.workspace.invitations.filter(
+        email="lead@example.com", revoked_at__isnull=True
+    ).values_list("role", flat=True)
+    assert sorted(roles) == [Role.CONSULTANT, Role.VIEWER]
 
 
 def test_an_invitation_needs_an_address(owner, login):

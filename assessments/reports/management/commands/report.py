@@ -24,7 +24,7 @@ from assessments.bank.services import shipped_bank_version
 from assessments.questionnaire.services import AnswersImportError, answers_import
 from assessments.reports.pdf import pdf_from_html, report_html
 from assessments.reports.word import report_docx
-from assessments.results.management.commands.score import InvalidFile, parse_probe, read_json
+from assessments.results.domain.score_files import InvalidFile, parse_probe, read_json
 from assessments.results.selectors import assessment_results
 from assessments.workspaces.models import MAX_USERS, Assessment, System, Workspace
 
