@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
@@ -141,7 +141,8 @@ def finding_review(request, assessment_id, question_key):
     question_score = results.score.get(question_key)
     if question_score is None or not question_score.is_gap:
         messages.error(request, "This question has no gap any more, so there is nothing to review.")
-        return redirect(back)
+        # From a row (htmx), the whole page reloads: the row itself is gone from the results.
+        return HttpResponseClientRedirect(back) if request.htmx else redirect(back)
     data = request.POST if request.method == "POST" else None
     form = review_form(assessment, results, question_key, data)
     if data is None:

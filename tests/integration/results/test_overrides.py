@@ -196,6 +196,11 @@ def test_a_question_without_a_gap_cannot_be_reviewed(setup, login):
     assert not FindingReview.objects.exists()
     unknown = override(login(consultant), assessment, "no.such_question", "high", REASON)
     assert unknown.status_code == 404
+    # From a row (htmx) the whole page reloads, saying why, rather than a page inside the row.
+    url = reverse("finding_review", args=[assessment.pk, key])
+    from_row = login(consultant).get(url, HTTP_HX_REQUEST="true")
+    assert from_row.status_code == 200
+    assert from_row["HX-Redirect"].startswith(reverse("results", args=[assessment.pk]))
 
 
 def test_contributors_see_overrides_but_not_the_review_form(setup, login):
