@@ -234,6 +234,7 @@ def test_the_results_page_renders_no_review_forms_until_one_is_asked_for(setup, 
     # Without JavaScript the same URL is a page of its own.
     page = client.get(url).content.decode()
     assert "<h1>Review a finding</h1>" in page
+    assert 'hx-boost="false"' in page  # a plain POST, answered with a redirect
     assert "Save review" in page
     assert "hx-post" not in page
 

@@ -221,6 +221,7 @@ def test_the_roadmap_renders_no_item_forms_until_one_is_asked_for(startup, owner
     # Without JavaScript the same URL is a page of its own, its form a plain POST.
     page = client.get(url).content.decode()
     assert "<h1>Edit a roadmap item</h1>" in page
+    assert 'hx-boost="false"' in page  # a plain POST, answered with a redirect
     assert 'name="hidden_reason"' in page
     assert "hx-post" not in page
 
