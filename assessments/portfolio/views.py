@@ -28,6 +28,7 @@ TOP_ROWS = 15  # rows of the gap and recommendation tables shown; exports have t
 LONG_ROWS = 100  # rows of the per-system and per-client tables shown
 PERCENTILES_PAGE = "portfolio/percentiles.html"
 TREND_PAGE = "portfolio/system_trend.html"
+YES_NO = {True: "yes", False: "no"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -40,10 +41,15 @@ def workspace_and_filters(request, workspace_id):
 
 
 def table_rows(frame, limit: int | None = None) -> dict:
+    """Rows of a table as the page shows them: yes/no for flags, None for a missing value."""
     shown = frame if limit is None else frame.head(limit)
+    rows = shown.astype(object).where(shown.notna(), None).values.tolist()
     return {
         "columns": list(shown.columns),
-        "rows": shown.astype(object).where(shown.notna(), None).values.tolist(),
+        # In words here, once, rather than tested in the template for every cell.
+        "rows": [
+            [YES_NO.get(cell, cell) if type(cell) is bool else cell for cell in row] for row in rows
+        ],
         "total": len(frame),
     }
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, JSONField, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from assessments.bank.domain.diff import BankDiff, diff_questions
@@ -110,13 +110,19 @@ def question_search(assessment: Assessment, words: str) -> list[Question]:
     return list(found.only("key", "area", "text", "topic")[:SEARCH_LIMIT])
 
 
-def area_count(assessment: Assessment, area: str) -> dict:
-    """How many of an area's questions are answered, for the live counters (two queries)."""
-    return {
-        "area": area,
-        "answered": assessment.answers.filter(question__area=area).count(),
-        "total": Question.objects.for_assessment(assessment).filter(area=area).count(),
-    }
+def with_area_counts(questions: QuerySet, assessment: Assessment) -> QuerySet:
+    """Annotate ``area_total`` and ``area_answered``: how many questions the question's area
+    has and how many of them are answered, read with the question itself, so the live counters
+    a first answer changes cost no query of their own."""
+    in_area = Question.objects.for_assessment(assessment).filter(area=OuterRef("area"))
+    answered = Answer.objects.filter(assessment=assessment, question__area=OuterRef("area"))
+    return questions.annotate(
+        area_total=Subquery(in_area.order_by().values("area").annotate(n=Count("pk")).values("n")),
+        area_answered=Coalesce(
+            Subquery(answered.order_by().values("assessment").annotate(n=Count("pk")).values("n")),
+            0,
+        ),
+    )
 
 
 def area_assignees(assessment: Assessment) -> dict[str, AreaAssignment]:

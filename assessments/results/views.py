@@ -10,7 +10,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
@@ -53,47 +54,54 @@ def results_view(request, assessment_id):
     return render(request, "results/results.html", results_context(assessment))
 
 
-def finding_forms(assessment, results, bound=None) -> dict:
-    """A review form per finding, for owners and consultants only; ``bound`` replaces one."""
-    reviews = results.reviews
-    forms = {}
-    for question_score in results.score.gaps:
-        key = question_score.question_id
-        applied = results.overrides.get(key)
-        computed = applied.computed if applied else question_score.severity
-        review = reviews.get(key)
-        initial = {
-            "severity": review.severity if review else "",
-            "reason": review.reason if review else "",
-            "consultant_notes": review.consultant_notes if review else "",
-        }
-        auto_id = f"{Question(key=key).dom_id}-review-%s"
-        forms[key] = FindingReviewForm(initial=initial, computed=computed, auto_id=auto_id)
-    if bound is not None:
-        forms[bound[0]] = bound[1]
+def url_prefix(name: str, *args) -> str:
+    """``name``'s URL up to its last parameter, built once per page: each row appends its key
+    and a slash in the template (a ``reverse`` per row cost more than the row itself)."""
+    return reverse(name, args=[*args, "0"]).removesuffix("0/")
+
+
+def review_form(assessment, results, key, data=None) -> FindingReviewForm:
+    """One finding's review form: as stored, or ``data`` as typed (owners and consultants)."""
+    applied = results.overrides.get(key)
+    computed = applied.computed if applied else results.score.get(key).severity
+    review = results.reviews.get(key)
+    initial = {
+        "severity": review.severity if review else "",
+        "reason": review.reason if review else "",
+        "consultant_notes": review.consultant_notes if review else "",
+    }
+    auto_id = f"{Question(key=key).dom_id}-review-%s"
+    form = FindingReviewForm(data, initial=initial, computed=computed, auto_id=auto_id)
     if not consultant_notes_shown(assessment):
         # A self-service team has no consultant: the notes stay as they are, unseen.
-        for form in forms.values():
-            form.fields["consultant_notes"].widget = django_forms.HiddenInput()
-    return forms
+        form.fields["consultant_notes"].widget = django_forms.HiddenInput()
+    return form
 
 
-def results_context(assessment, bound_review=None) -> dict:
+def gap_row(results, question_score, *, notes_shown: bool, form=None) -> dict:
+    """One row of "Known gaps by area": plain markup, and the review form only when asked."""
+    key = question_score.question_id
+    review = results.reviews.get(key)
+    return {
+        "score": question_score,
+        "question": results.questions[key],
+        "dom_id": Question(key=key).dom_id,
+        "override": results.overrides.get(key),
+        "notes": review.consultant_notes if notes_shown and review else "",
+        "form": form,
+    }
+
+
+def results_context(assessment) -> dict:
     results = system_results(assessment)
     score = results.score
     can_consult = access.role_allows(assessment.member_role, access.CONSULT)
-    forms = finding_forms(assessment, results, bound_review) if can_consult else {}
+    notes_shown = can_consult and consultant_notes_shown(assessment)
     gaps_by_area = {}
     for question_score in score.gaps:
         question = results.questions[question_score.question_id]
         gaps_by_area.setdefault(results.area_titles.get(question.area, question.area), []).append(
-            {
-                "score": question_score,
-                "question": question,
-                "dom_id": Question(key=question.id).dom_id,
-                "override": results.overrides.get(question.id),
-                "form": forms.get(question.id),
-            }
+            gap_row(results, question_score, notes_shown=notes_shown)
         )
     return {
         "assessment": assessment,
@@ -113,15 +121,18 @@ def results_context(assessment, bound_review=None) -> dict:
         "top_items": first_steps(assessment, results.roadmap),
         "headroom": score.headroom,
         "can_consult": can_consult,
+        "review_url": url_prefix("finding_review", assessment.pk) if can_consult else "",
         # Where the system stands in the portfolio: loaded from the portfolio app as a fragment.
         "show_percentiles": not access.is_limited(assessment),
     }
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def finding_review(request, assessment_id, question_key):
-    """Save a finding's severity override and consultant notes (owners and consultants)."""
+    """A finding's review (owners and consultants): GET shows its form, swapped into its row
+    by htmx or as a page of its own without JavaScript; POST saves the severity override and
+    consultant notes, answering htmx with the updated row."""
     assessment = assessment_for(request.user, assessment_id, access.CONSULT)
     results = system_results(assessment)
     if question_key not in results.questions:
@@ -130,20 +141,52 @@ def finding_review(request, assessment_id, question_key):
     question_score = results.score.get(question_key)
     if question_score is None or not question_score.is_gap:
         messages.error(request, "This question has no gap any more, so there is nothing to review.")
-        return redirect(back)
+        # From a row (htmx), the whole page reloads: the row itself is gone from the results.
+        return HttpResponseClientRedirect(back) if request.htmx else redirect(back)
+    data = request.POST if request.method == "POST" else None
+    form = review_form(assessment, results, question_key, data)
+    if data is None:
+        return review_response(request, assessment, results, question_score, form)
+    if not form.is_valid():
+        if not request.htmx:
+            messages.error(request, "Not saved: fix the review marked below.")
+        return review_response(request, assessment, results, question_score, form, status=422)
     applied = results.overrides.get(question_key)
     computed = applied.computed if applied else question_score.severity
-    auto_id = f"{Question(key=question_key).dom_id}-review-%s"
-    form = FindingReviewForm(request.POST, computed=computed, auto_id=auto_id)
-    if not form.is_valid():
-        messages.error(request, "Not saved: fix the review marked below.")
-        context = results_context(assessment, bound_review=(question_key, form))
-        return render(request, "results/results.html", context, status=422)
     changed = finding_review_save(
         assessment, question_key, request.user, computed=computed, **form.cleaned_data
     )
-    messages.success(request, "Finding review saved." if changed else "Nothing changed.")
-    return redirect(back)
+    saved = "Finding review saved." if changed else "Nothing changed."
+    if not request.htmx:
+        messages.success(request, saved)
+        return redirect(back)
+    results = system_results(assessment)  # the override changes the row's severity
+    row = gap_row(
+        results, results.score.get(question_key), notes_shown=consultant_notes_shown(assessment)
+    )
+    context = {
+        "gap": row | {"saved": saved},
+        "assessment": assessment,
+        "can_consult": True,
+        "review_url": url_prefix("finding_review", assessment.pk),
+    }
+    return render(request, "results/results.html#gap_row", context)
+
+
+def review_response(request, assessment, results, question_score, form, status=200):
+    """The review form: inside its row for htmx, else on a page of its own (no JavaScript)."""
+    notes_shown = consultant_notes_shown(assessment)
+    context = {
+        "gap": gap_row(results, question_score, notes_shown=notes_shown, form=form),
+        "assessment": assessment,
+        "system": assessment.system,
+        "workspace": assessment.system.workspace,
+        "can_consult": True,
+        "review_url": url_prefix("finding_review", assessment.pk),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "results/results.html#gap_row", context, status=status)
+    return render(request, "results/finding_review.html", context, status=status)
 
 
 def roadmap_context(request, assessment):
@@ -201,7 +244,7 @@ def roadmap_context(request, assessment):
         "filters": filters,
         "filtered": filtered,
         "can_edit": can_edit,
-        "owner_choices": roadmap_owner_choices(assessment) if can_edit else [],
+        "item_url": url_prefix("roadmap_item_update", assessment.pk) if can_edit else "",
         "statuses": RoadmapStatus.choices,
         "severities": [s for s in scoring.SEVERITIES if s != "none"],
         "phase_choices": PHASES.items(),
@@ -227,23 +270,65 @@ def back_to_roadmap(request, assessment, anchor=""):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def roadmap_item_update(request, assessment_id, key):
+    """One roadmap item's status, owner, date and hiding. GET shows its form, swapped into its
+    row by htmx or as a page of its own without JavaScript; POST saves it and answers htmx with
+    the updated row (the whole list when the item is hidden or shown again)."""
     assessment = assessment_for(request.user, assessment_id, access.EDIT)
+    if request.method == "GET":
+        context = item_context(request, assessment, key)
+        context["edit_key"], context["edit"] = key, context["row"].entry
+        return item_response(request, context)
     entry = entry_for(assessment, key)
     before = entry_snapshot(entry)
     form = RoadmapEntryForm(request.POST, instance=entry, members=members_who_can_see(assessment))
     if not form.is_valid():
         # The errors go next to their fields in this item's form, with what was typed kept;
         # never into the messages, which would show them again on the next page.
+        if request.htmx:
+            context = item_context(request, assessment, key)
+            context["edit_key"], context["edit"] = key, entry_form_values(form)
+            return item_response(request, context, status=422)
         context = roadmap_context(request, assessment)
         context["edit_key"], context["edit"] = key, entry_form_values(form)
-        template = f"{ROADMAP_PAGE}#roadmap_list" if request.htmx else ROADMAP_PAGE
-        return render(request, template, context, status=422)
+        context["owner_choices"] = roadmap_owner_choices(assessment)
+        return render(request, ROADMAP_PAGE, context, status=422)
     roadmap_entry_save(assessment, form.save(commit=False), request.user, before)
     if not request.htmx:
         messages.success(request, "Roadmap item updated.")
-    return back_to_roadmap(request, assessment, f"#item-{key}")
+    elif entry.hidden == before["hidden"]:
+        context = item_context(request, assessment, key)
+        context["saved"] = True
+        return render(request, f"{ROADMAP_PAGE}#item_saved", context)
+    response = back_to_roadmap(request, assessment, f"#item-{key}")
+    return reswap(retarget(response, "#roadmap-list"), "outerHTML") if request.htmx else response
+
+
+def item_context(request, assessment, key) -> dict:
+    """The roadmap's context narrowed to one visible item: ``row``, its place in its phase
+    (``forloop``, as the page's loop gives it) and its phase, for the row's fragment."""
+    context = roadmap_context(request, assessment)
+    for phase in context["phases"]:
+        rows = context["edited"].phases[phase["number"]]
+        for index, row in enumerate(rows):
+            if row.key == key:
+                place = {"first": index == 0, "last": index == len(rows) - 1}
+                # The owner picker is in the item's form only, so only its fragment reads it.
+                owners = roadmap_owner_choices(assessment)
+                return context | {
+                    "row": row,
+                    "phase": phase,
+                    "forloop": place,
+                    "owner_choices": owners,
+                }
+    raise Http404("No such item in this roadmap (hidden items are shown again from the list).")
+
+
+def item_response(request, context, status=200):
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{ROADMAP_PAGE}#roadmap_row", context, status=status)
+    return render(request, "results/roadmap_item.html", context, status=status)
 
 
 def entry_form_values(form) -> dict:

@@ -31,3 +31,25 @@ def report(title: str, rows: list[tuple[str, str]]) -> str:
     text = "\n".join(lines)
     print(text)
     return text
+
+
+def median_ratio(
+    numerator: Callable[[], object],
+    denominator: Callable[[], object],
+    *,
+    rounds: int = 15,
+    repeat: int = 5,
+) -> float:
+    """Median over rounds of rate(numerator) / rate(denominator), both measured back to back in
+    each round (in alternating order), so a load change on a shared machine hits both alike."""
+    numerator(), denominator()  # warm
+    ratios = []
+    for round_ in range(rounds):
+        if round_ % 2:
+            below = per_second(denominator, repeat)
+            above = per_second(numerator, repeat)
+        else:
+            above = per_second(numerator, repeat)
+            below = per_second(denominator, repeat)
+        ratios.append(above / below)
+    return statistics.median(ratios)

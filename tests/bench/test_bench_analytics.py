@@ -181,50 +181,66 @@ def test_portfolio_dashboard_build_time_ratio_and_query_count(portfolios):
     page_after_a_save_does_not_grow_with_the_workspace(portfolios)
 
 
-def page_after_a_save(http, workspace, rounds: int = 7) -> tuple[float, float]:
-    """Median seconds of the dashboard page when nothing changed and right after a save
-    (an audited change moves the data stamp; the page then shows the latest build)."""
-    url = reverse("analytics", args=[workspace.pk])
-    assessment = Assessment.objects.filter(system__workspace=workspace).first()
-    http.get(url)  # the first build, in the request
-    fresh = timed(lambda: http.get(url), rounds=rounds)
-    samples = []
-    for _ in range(rounds):
-        audit_record(
-            assessment=assessment, actor=None, kind=AuditEvent.Kind.ANSWER, subject="x", summary="x"
-        )
-        start = time.perf_counter()
-        response = http.get(url)
-        samples.append(time.perf_counter() - start)
-        assert response.context["board"].stale
-    return fresh, statistics.median(samples)
+def page_seconds(http, url):
+    start = time.perf_counter()
+    response = http.get(url)
+    return time.perf_counter() - start, response
 
 
-def page_after_a_save_does_not_grow_with_the_workspace(portfolios):
-    http = Client()
+def page_after_a_save_does_not_grow_with_the_workspace(portfolios, rounds: int = 9):
+    """The dashboard page when nothing changed and right after a save (an audited change moves
+    the data stamp; the page then shows the latest build), in both workspaces back to back in
+    each round, alternating which goes first; ratios are the medians of the rounds' ratios."""
     pages = {}
     for name in ("small", "large"):
         workspace = portfolios[name]
+        http = Client()
         http.force_login(workspace.memberships.get().user)
-        pages[name] = page_after_a_save(http, workspace)
-    fresh_ratio = pages["small"][0] / pages["large"][0]
-    saved_ratio = pages["small"][1] / pages["large"][1]
+        url = reverse("analytics", args=[workspace.pk])
+        http.get(url)  # the first build, in the request
+        assessment = Assessment.objects.filter(system__workspace=workspace).first()
+        pages[name] = (http, url, assessment)
+    samples = {key: [] for key in ("fresh small", "fresh large", "saved small", "saved large")}
+    fresh_ratios, saved_ratios = [], []
+    for round_ in range(rounds):
+        order = ("small", "large") if round_ % 2 == 0 else ("large", "small")
+        for name in order:
+            http, url, _ = pages[name]
+            samples[f"fresh {name}"].append(page_seconds(http, url)[0])
+        for name in order:
+            http, url, assessment = pages[name]
+            audit_record(
+                assessment=assessment,
+                actor=None,
+                kind=AuditEvent.Kind.ANSWER,
+                subject="x",
+                summary="x",
+            )
+            seconds, response = page_seconds(http, url)
+            assert response.context["board"].stale
+            samples[f"saved {name}"].append(seconds)
+        fresh_ratios.append(samples["fresh small"][-1] / samples["fresh large"][-1])
+        saved_ratios.append(samples["saved small"][-1] / samples["saved large"][-1])
+    ms = {key: statistics.median(values) * 1000 for key, values in samples.items()}
+    fresh_ratio = statistics.median(fresh_ratios)
+    saved_ratio = statistics.median(saved_ratios)
     report(
         "Portfolio page, 10,000 vs 100 assessments (the page, not the rebuild)",
         [
-            ("100 assessments, nothing changed", f"{pages['small'][0] * 1000:.0f} ms"),
-            ("10,000 assessments, nothing changed", f"{pages['large'][0] * 1000:.0f} ms"),
+            ("100 assessments, nothing changed", f"{ms['fresh small']:.0f} ms"),
+            ("10,000 assessments, nothing changed", f"{ms['fresh large']:.0f} ms"),
             ("ratio 100 / 10,000, nothing changed", f"{fresh_ratio:.2f} (goal >= 0.5, issue 18)"),
-            ("100 assessments, right after a save", f"{pages['small'][1] * 1000:.0f} ms"),
-            ("10,000 assessments, right after a save", f"{pages['large'][1] * 1000:.0f} ms"),
+            ("100 assessments, right after a save", f"{ms['saved small']:.0f} ms"),
+            ("10,000 assessments, right after a save", f"{ms['saved large']:.0f} ms"),
             (
                 "ratio 100 / 10,000, right after a save",
                 f"{saved_ratio:.2f} (goal >= 0.5, issue 18)",
             ),
         ],
     )
-    # Issue 18's goal is 0.5; today's pages reach about 0.4 (the large page renders four times
-    # the rows, up to its caps, and unpickles bigger tables). Asserted here: no rebuild in the
+    # Issue 18's goal is 0.5; on a quiet machine the pages reach it or come close (0.50 and
+    # 0.59 measured), under load about 0.4 (the large page renders up to four times the rows
+    # and unpickles bigger tables). Asserted with room for a busy machine: no rebuild in the
     # request, which alone made it 0.001 before (a full build after every save).
-    assert fresh_ratio >= 0.25
-    assert saved_ratio >= 0.25
+    assert fresh_ratio >= 0.3
+    assert saved_ratio >= 0.3

@@ -18,11 +18,11 @@ from assessments.questionnaire.selectors import (
     answer_refusal,
     area_answers,
     area_assignees,
-    area_count,
     area_progress,
     consultant_notes_shown,
     current_answer,
     questions_with_current_answer,
+    with_area_counts,
 )
 from assessments.questionnaire.services import (
     AnswerConflict,
@@ -186,8 +186,12 @@ def answer_view(request, assessment_id, question_key):
     """GET: one question's card (htmx) or its place on the area page. POST: save it."""
     assessment = assessment_for(request.user, assessment_id)
     questions = Question.objects.for_assessment(assessment)
+    first_answer = request.POST.get("base_version", "").strip().lstrip("0") == ""
     if request.method == "POST":
         questions = questions_with_current_answer(questions, assessment)
+        if first_answer and request.htmx:
+            # A first answer moves the area's counters (out of band): read them now.
+            questions = with_area_counts(questions, assessment)
     question = get_object_or_404(questions, key=question_key)
     area_url = reverse("assessment_area", args=[assessment.pk, question.area])
     if request.method != "POST":
@@ -233,11 +237,20 @@ def answer_view(request, assessment_id, question_key):
             "saved": True,
             "was_carried": was_carried,
             # A first answer changes the area's count: the page's counters follow (out of band).
-            "progress": None if question.current_answer else area_count(assessment, question.area),
+            "progress": None if question.current_answer else first_answer_progress(question),
         }
         return render(request, f"{AREA_PAGE}#save_status", context)
     messages.success(request, "Answer saved.")
     return redirect(f"{area_url}#{question.dom_id}")
+
+
+def first_answer_progress(question) -> dict:
+    """The area's counters after a first answer, from the counts read with the question."""
+    return {
+        "area": question.area,
+        "answered": question.area_answered + 1,
+        "total": question.area_total,
+    }
 
 
 def answer_invalid(request, assessment, question, form):

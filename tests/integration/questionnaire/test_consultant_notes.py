@@ -334,11 +334,13 @@ def test_a_self_service_owner_sees_no_consultant_notes_boxes(owner, bank_version
     answers_import(assessment, early_startup(), owner.user)
     client = login(owner.user)
     area = reverse("assessment_area", args=[assessment.pk, "database"])
-    results = reverse("results", args=[assessment.pk])
+    # The review form of a finding comes on demand, into its row of the results page.
+    review = reverse("finding_review", args=[assessment.pk, first_gap(assessment)])
     assert "Consultant notes" not in client.get(area).content.decode()
-    page = client.get(results).content.decode()
-    assert "Consultant notes" not in page
-    assert "Reason for the override" in page  # the severity review itself stays
+    assert review in client.get(reverse("results", args=[assessment.pk])).content.decode()
+    form = client.get(review, **HTMX).content.decode()
+    assert "Consultant notes" not in form
+    assert "Reason for the override" in form  # the severity review itself stays
     Membership.objects.create(workspace=owner.workspace, user=UserFactory(), role=Role.CONSULTANT)
     assert "Consultant notes" in client.get(area).content.decode()
-    assert "Consultant notes" in client.get(results).content.decode()
+    assert "Consultant notes" in client.get(review, **HTMX).content.decode()

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -274,6 +276,26 @@ def test_a_save_takes_six_queries_in_one_transaction(
     event = AuditEvent.objects.filter(subject=question.key).order_by("-pk").first()
     assert event.before["level"] == 2
     assert event.after["level"] == 3
+
+
+def test_a_first_save_and_a_later_one_take_at_most_six_statements_with_the_counters(
+    assessment, owner, login
+):
+    """The first answer also moves the sidebar's counters (out of band): counted with the
+    question in the same statement, not by queries of their own. Savepoints of the test
+    transaction are left out (a plain BEGIN/COMMIT in production)."""
+    client = login(owner.user)
+    question = first_question(assessment)
+    counts = []
+    for choice, version in (("2", 0), ("3", 1)):
+        with CaptureQueriesContext(connection) as captured:
+            response = save(client, assessment, question, choice=choice, base_version=version)
+        assert response.status_code == 200
+        counts.append(sum(1 for q in captured if "SAVEPOINT" not in q["sql"]))
+        if version == 0:
+            assert 'id="side-count-database" hx-swap-oob="true">1/' in response.content.decode()
+    assert counts[0] <= 6
+    assert counts[1] <= 6
 
 
 def test_submitting_from_the_overview_lists_what_is_still_open_first(assessment, owner, login):

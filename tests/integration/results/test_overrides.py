@@ -5,6 +5,7 @@ import io
 
 import pandas as pd
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from assessments.audit.models import AuditEvent
@@ -195,6 +196,11 @@ def test_a_question_without_a_gap_cannot_be_reviewed(setup, login):
     assert not FindingReview.objects.exists()
     unknown = override(login(consultant), assessment, "no.such_question", "high", REASON)
     assert unknown.status_code == 404
+    # From a row (htmx) the whole page reloads, saying why, rather than a page inside the row.
+    url = reverse("finding_review", args=[assessment.pk, key])
+    from_row = login(consultant).get(url, HTTP_HX_REQUEST="true")
+    assert from_row.status_code == 200
+    assert from_row["HX-Redirect"].startswith(reverse("results", args=[assessment.pk]))
 
 
 def test_contributors_see_overrides_but_not_the_review_form(setup, login):
@@ -206,3 +212,72 @@ def test_contributors_see_overrides_but_not_the_review_form(setup, login):
     assert reverse("finding_review", args=[assessment.pk, key]) not in page
     consultant_page = login(consultant).get(reverse("results", args=[assessment.pk]))
     assert reverse("finding_review", args=[assessment.pk, key]) in consultant_page.content.decode()
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_the_results_page_renders_no_review_forms_until_one_is_asked_for(setup, login):
+    assessment, consultant, _ = setup
+    key, _ = low_gap_with_an_item(assessment)
+    client = login(consultant)
+    page = client.get(reverse("results", args=[assessment.pk])).content.decode()
+    url = reverse("finding_review", args=[assessment.pk, key])
+    assert "Save review" not in page
+    assert f'hx-get="{url}"' in page  # each row's "Review" button fetches its form
+    fragment = client.get(url, **HTMX)
+    html = fragment.content.decode()
+    assert fragment.status_code == 200
+    assert html.lstrip().startswith("<tr")  # the row, swapped in place of the plain one
+    assert "Save review" in html
+    assert f'hx-post="{url}"' in html
+    # Without JavaScript the same URL is a page of its own.
+    page = client.get(url).content.decode()
+    assert "<h1>Review a finding</h1>" in page
+    assert 'hx-boost="false"' in page  # a plain POST, answered with a redirect
+    assert "Save review" in page
+    assert "hx-post" not in page
+
+
+def test_a_refused_review_comes_back_in_its_row_with_the_error_beside_the_field(setup, login):
+    assessment, consultant, _ = setup
+    key, _ = low_gap_with_an_item(assessment)
+    url = reverse("finding_review", args=[assessment.pk, key])
+    data = {"severity": "critical", "reason": "", "consultant_notes": "Keep me"}
+    response = login(consultant).post(url, data, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.lstrip().startswith("<tr")
+    reason = html[html.index('name="reason"') :]
+    assert "Say why the severity is overridden" in reason[: reason.index("</div>")]
+    assert "Keep me" in html
+    assert '<option value="critical" selected>' in html
+    assert not list(get_messages(response.wsgi_request))
+    assert not FindingReview.objects.exists()
+
+
+def test_a_saved_review_returns_the_updated_row(setup, login):
+    assessment, consultant, _ = setup
+    key, _ = low_gap_with_an_item(assessment)
+    url = reverse("finding_review", args=[assessment.pk, key])
+    response = login(consultant).post(
+        url, {"severity": "high", "reason": REASON, "consultant_notes": ""}, **HTMX
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith("<tr")
+    assert "Finding review saved." in html
+    assert "severity overridden: low → high" in html
+    assert '<span class="sev sev-high">high</span>' in html
+    assert "Save review" not in html  # back to plain markup, with its "Review" button
+    assert f'hx-get="{url}"' in html
+    assert FindingReview.objects.get(question_key=key).severity == "high"
+
+
+@pytest.mark.parametrize("role", ["contributor", "viewer"])
+def test_only_owners_and_consultants_open_a_review_form(role, setup, make_member, login):
+    assessment = setup[0]
+    member = make_member(getattr(Role, role.upper()), workspace=assessment.system.workspace)
+    key, _ = low_gap_with_an_item(assessment)
+    url = reverse("finding_review", args=[assessment.pk, key])
+    assert login(member.user).get(url, **HTMX).status_code == 403

@@ -109,7 +109,11 @@ def test_the_owner_picker_offers_the_members_who_can_see_the_assessment(
     colleague = make_member(Role.CONTRIBUTOR, workspace=owner.workspace).user
     colleague.first_name, colleague.last_name = "Priya", "Raman"
     colleague.save()
-    html = login(owner.user).get(reverse("roadmap", args=[startup.pk])).content.decode()
+    client = login(owner.user)
+    key = rows_of(client.get(reverse("roadmap", args=[startup.pk])))[0].key
+    # The owner picker comes with the item's form, fetched on demand into its row.
+    form = client.get(reverse("roadmap_item_update", args=[startup.pk, key]), **HTMX)
+    html = form.content.decode()
     picker = html[html.index('<select name="owner"') :]
     picker = picker[: picker.index("</select>")]
     assert '<option value="">No owner</option>' in picker
@@ -193,3 +197,75 @@ def test_the_methodology_keeps_the_workspace_navigation_and_a_way_back(startup, 
         page = client.get(url)
         assert page.status_code == 200
         assert 'href="/"' in page.content.decode()
+
+
+def item_html(html, key):
+    item = html[html.index(f'id="item-{key}"') :]
+    return item[: item.index("</article>")]
+
+
+def test_the_roadmap_renders_no_item_forms_until_one_is_asked_for(startup, owner, login):
+    client = login(owner.user)
+    response = client.get(reverse("roadmap", args=[startup.pk]))
+    html = response.content.decode()
+    key = rows_of(response)[0].key
+    url = reverse("roadmap_item_update", args=[startup.pk, key])
+    assert 'name="hidden_reason"' not in html
+    assert f'hx-get="{url}"' in item_html(html, key)
+    fragment = client.get(url, **HTMX)
+    assert fragment.status_code == 200
+    body = fragment.content.decode()
+    assert body.lstrip().startswith(f'<article class="ritem" id="item-{key}"')
+    assert f'hx-post="{url}"' in body
+    assert 'name="hidden_reason"' in body
+    # Without JavaScript the same URL is a page of its own, its form a plain POST.
+    page = client.get(url).content.decode()
+    assert "<h1>Edit a roadmap item</h1>" in page
+    assert 'hx-boost="false"' in page  # a plain POST, answered with a redirect
+    assert 'name="hidden_reason"' in page
+    assert "hx-post" not in page
+
+
+def test_a_saved_item_returns_its_row_and_the_counts_that_changed(startup, owner, login):
+    client = login(owner.user)
+    response = client.get(reverse("roadmap", args=[startup.pk]))
+    row = rows_of(response)[0]
+    url = reverse("roadmap_item_update", args=[startup.pk, row.key])
+    owner.user.first_name, owner.user.last_name = "Priya", "Raman"
+    owner.user.save()
+    data = {"status": "done", "owner": owner.user.email, "target_date": "2027-01-31"}
+    saved = client.post(url, data, **HTMX)
+    assert saved.status_code == 200
+    body = saved.content.decode()
+    item = item_html(body, row.key)
+    assert f'<article class="ritem done" id="item-{row.key}"' in body
+    assert "owner Priya Raman" in item
+    assert "by 31 Jan 2027" in item
+    assert 'name="hidden_reason"' not in item  # back to plain markup
+    assert f'id="phase-{row.phase}-counts" hx-swap-oob="true"' in body
+    assert "1 done" in body
+    assert '<nav class="timeline" id="timeline" hx-swap-oob="true"' in body
+    entry = RoadmapEntry.objects.get(assessment=startup, key=row.key)
+    assert (entry.status, entry.owner) == ("done", "Priya Raman")
+
+
+def test_hiding_an_item_with_htmx_returns_the_whole_list(startup, owner, login):
+    client = login(owner.user)
+    key = rows_of(client.get(reverse("roadmap", args=[startup.pk])))[0].key
+    response = client.post(
+        reverse("roadmap_item_update", args=[startup.pk, key]),
+        {"status": "todo", "hidden": "on", "hidden_reason": "The platform team does it"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#roadmap-list"
+    assert "1 hidden item" in response.content.decode()
+
+
+def test_viewers_cannot_open_an_item_form(startup, owner, make_member, login):
+    viewer = make_member(Role.VIEWER, workspace=owner.workspace).user
+    key = rows_of(login(owner.user).get(reverse("roadmap", args=[startup.pk])))[0].key
+    url = reverse("roadmap_item_update", args=[startup.pk, key])
+    assert login(viewer).get(url, **HTMX).status_code == 403
+    missing = reverse("roadmap_item_update", args=[startup.pk, "no.such"])
+    assert login(owner.user).get(missing).status_code == 404
