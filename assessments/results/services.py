@@ -199,6 +199,6 @@ def custom_item_create(
 
 
 def roadmap_mark_reviewed(assessment: Assessment, edited: EditedRoadmap) -> None:
-    keys = sorted({row.key for row in edited.visible_rows()} | {row.key for row in edited.hidden})
+    keys = sorted({row.key for row in edited.all_rows()})
     assessment.roadmap_seen = keys
     assessment.save(update_fields=["roadmap_seen", "updated_at"])

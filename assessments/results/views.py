@@ -192,7 +192,10 @@ def review_response(request, assessment, results, question_score, form, status=2
 def roadmap_context(request, assessment):
     results = system_results(assessment)
     entries = list(assessment.roadmap_entries.select_related("owner_member__user"))
-    if assessment.roadmap_seen is None:
+    can_edit = access.role_allows(assessment.member_role, access.EDIT)
+    if assessment.roadmap_seen is None and can_edit:
+        # The first look of someone who reviews the plan sets the baseline "new since the
+        # last review" counts from; a viewer's reading changes nothing.
         roadmap_mark_reviewed(assessment, apply_edits(results.roadmap, entries, None))
     edited = apply_edits(
         results.roadmap, entries, assessment.roadmap_seen, known_titles=item_titles(results)
@@ -234,7 +237,6 @@ def roadmap_context(request, assessment):
     first = next((p for p in phases if p["rows"]), None)
     for phase in phases:
         phase["open"] = filtered or total <= FOLD_ABOVE or phase is first
-    can_edit = access.role_allows(assessment.member_role, access.EDIT)
     return {
         "assessment": assessment,
         "system": assessment.system,
@@ -280,6 +282,9 @@ def roadmap_item_update(request, assessment_id, key):
         context = item_context(request, assessment, key)
         context["edit_key"], context["edit"] = key, context["row"].entry
         return item_response(request, context)
+    edited = roadmap_context(request, assessment)["edited"]
+    if edited.row(key) is None:
+        raise Http404("No such item in this roadmap.")  # never store an entry for a made-up key
     entry = entry_for(assessment, key)
     before = entry_snapshot(entry)
     form = RoadmapEntryForm(request.POST, instance=entry, members=members_who_can_see(assessment))
@@ -354,7 +359,7 @@ def roadmap_bulk_status(request, assessment_id):
     status = request.POST.get("status", "")
     keys = request.POST.getlist("keys")
     edited = roadmap_context(request, assessment)["edited"]
-    known = {row.key for row in edited.visible_rows()} | {row.key for row in edited.hidden}
+    known = {row.key for row in edited.all_rows()}
     problem = ""
     if status not in RoadmapStatus.values:
         problem = "Choose a status: to do, doing or done."

@@ -529,7 +529,7 @@ def edited_roadmap(assessment: Assessment, results=None):
 def roadmap_detail(request, assessment_id: int):
     assessment = get_for_token(request.principal, ASSESSMENTS, pk=assessment_id)
     edited = edited_roadmap(assessment)
-    rows = [*edited.visible_rows(), *edited.hidden]
+    rows = edited.all_rows()
     exported = exported_times(assessment.system)
     return {
         "assessment_id": assessment.pk,
@@ -546,7 +546,7 @@ def roadmap_item_patch(request, assessment_id: int, key: str, payload: RoadmapIt
     principal = request.principal
     assessment = get_for_token(principal, ASSESSMENTS, access.EDIT, pk=assessment_id)
     edited = edited_roadmap(assessment)
-    row = next((r for r in [*edited.visible_rows(), *edited.hidden] if r.key == key), None)
+    row = edited.row(key)
     if row is None:
         raise ApiProblem(404, "No such item in this assessment's roadmap.")
     entry = entry_for(assessment, key)
@@ -569,7 +569,7 @@ def roadmap_item_patch(request, assessment_id: int, key: str, payload: RoadmapIt
         raise ApiProblem(422, detail, "invalid-roadmap-item")
     roadmap_entry_save(assessment, form.save(commit=False), principal.user, before)
     edited = edited_roadmap(assessment)
-    updated = next(r for r in [*edited.visible_rows(), *edited.hidden] if r.key == key)
+    updated = edited.row(key)
     return row_json(assessment.system_id, updated, exported_times(assessment.system).get(key))
 
 

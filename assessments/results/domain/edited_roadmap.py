@@ -85,6 +85,14 @@ class EditedRoadmap:
     def visible_rows(self) -> list[RoadmapRow]:
         return [row for phase in self.phases.values() for row in phase]
 
+    def all_rows(self) -> list[RoadmapRow]:
+        """Visible rows in display order, then the hidden ones."""
+        return [*self.visible_rows(), *self.hidden]
+
+    def row(self, key: str) -> RoadmapRow | None:
+        """The item ``key`` names, visible or hidden; None for a key the plan does not have."""
+        return next((row for row in self.all_rows() if row.key == key), None)
+
 
 def item_row(item: RoadmapItem, entry: RoadmapEntry | None, is_new: bool) -> RoadmapRow:
     return RoadmapRow(

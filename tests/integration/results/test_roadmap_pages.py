@@ -269,3 +269,30 @@ def test_viewers_cannot_open_an_item_form(startup, owner, make_member, login):
     assert login(viewer).get(url, **HTMX).status_code == 403
     missing = reverse("roadmap_item_update", args=[startup.pk, "no.such"])
     assert login(owner.user).get(missing).status_code == 404
+
+
+def test_a_made_up_item_key_is_404_and_stores_nothing(startup, owner, login):
+    client = login(owner.user)
+    client.get(reverse("roadmap", args=[startup.pk]))
+    before = RoadmapEntry.objects.count()
+    for key in ("not.a.recommendation", "custom-99"):
+        url = reverse("roadmap_item_update", args=[startup.pk, key])
+        data = {"status": "done", "owner": "", "target_date": "", "hidden_reason": ""}
+        assert client.post(url, data).status_code == 404
+        assert client.post(url, data, **HTMX).status_code == 404
+    assert RoadmapEntry.objects.count() == before
+
+
+def test_a_viewer_reading_the_roadmap_first_sets_no_review_baseline(
+    startup, owner, make_member, login
+):
+    """'New since the last review' counts from the first look of someone who reviews the
+    plan; a viewer who happens to open it first changes nothing."""
+    viewer = make_member(Role.VIEWER, workspace=owner.workspace)
+    page = login(viewer.user).get(reverse("roadmap", args=[startup.pk]))
+    assert page.status_code == 200
+    startup.refresh_from_db()
+    assert startup.roadmap_seen is None
+    login(owner.user).get(reverse("roadmap", args=[startup.pk]))
+    startup.refresh_from_db()
+    assert startup.roadmap_seen  # the reviewer's first look sets it
