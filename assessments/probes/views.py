@@ -36,7 +36,7 @@ def probe_run_start_view(request, system_id):
     except ProbeRunRefused as exc:
         messages.error(request, f"The probes were not started: {exc}")
         return redirect(_system_probes_url(system))
-    messages.success(request, "Probe run queued. This page follows its progress.")
+    messages.success(request, "Probe run requested: this page follows it until it finishes.")
     return redirect(run)
 
 

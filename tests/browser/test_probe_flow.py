@@ -30,7 +30,7 @@ def test_start_a_run_and_watch_its_progress_reach_the_results(
         expect(probes.get_by_text("Not verified")).to_be_visible()
         probes.get_by_role("button", name="Run probes").click()
 
-        expect(page.get_by_text("Probe run queued")).to_be_visible()
+        expect(page.get_by_text("Probe run requested")).to_be_visible()
         status = page.locator("#run-status")
         expect(status.get_by_text("gatherers done").first).to_be_visible()
         expect(status.locator(".badge-run-succeeded")).to_be_visible(timeout=30_000)

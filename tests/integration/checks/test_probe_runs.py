@@ -430,7 +430,7 @@ def test_starting_from_the_system_page_leads_to_the_run_page(system, owner, logi
     assert response.url == run.get_absolute_url()
     assert run.run_burst
     page = client.get(response.url).content.decode()
-    assert "Probe run queued" in page
+    assert "Probe run requested: this page follows it until it finishes." in page
     assert 'hx-trigger="every 1s"' in page
     assert "Waiting for a worker" in page
 
