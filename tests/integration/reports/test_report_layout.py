@@ -203,3 +203,25 @@ def test_titles_and_table_headers_are_never_broken_inside_a_word(full_report):
     assert len(steps) > 50
     broken = [s for s in steps if squash(s.replace("&#x27;", "'")).replace("- ", "-") not in text]
     assert not broken, broken[:5]
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_the_executive_summary_fits_on_one_page_for_every_profile(
+    profile, owner, bank_version, tmp_path
+):
+    """A summary that spills two lines onto a page of their own is what a client notices
+    first; every worked profile's summary ends on its own page."""
+    assessment = AssessmentFactory(
+        system__workspace=owner.workspace,
+        system__target_users=TARGET_USERS[profile],
+        bank_version=bank_version,
+    )
+    answers_import(assessment, PROFILES[profile](), owner.user)
+    path = tmp_path / "report.pdf"
+    html = report_html(assessment, assessment_results(assessment))
+    path.write_bytes(pdf_from_html(html, owner.workspace.pk))
+    texts = [squash(page.extract_text()) for page in PdfReader(path).pages]
+    summary = next(n for n, text in enumerate(texts) if "Top risks" in text)
+    assert "Executive summary" in texts[summary]
+    assert "Capacity headroom" in texts[summary]
+    assert "Scores by area" in texts[summary + 1], texts[summary + 1][:200]
