@@ -118,8 +118,13 @@ def test_a_3000_character_roadmap_key_is_refused_and_never_stored(setup):
         assert setup["client"].post(url, {"status": "done"}).status_code == 404
         assert setup["client"].post(url + "move/", {"direction": "up"}).status_code == 404
     assert not RoadmapEntry.objects.filter(assessment=assessment).exists()
-    # A real key still works.
+    # A key the plan has still works (a well-formed key the plan lacks is 404 too).
+    roadmap = setup["client"].get(f"/assessments/{assessment.pk}/roadmap/")
+    real = roadmap.context["edited"].visible_rows()[0].key
     ok = setup["client"].post(
-        f"/assessments/{assessment.pk}/roadmap/items/custom-9/", {"status": "done"}
+        f"/assessments/{assessment.pk}/roadmap/items/{real}/", {"status": "done", "owner": ""}
     )
-    assert ok.status_code != 404
+    assert ok.status_code == 302
+    assert RoadmapEntry.objects.get(assessment=assessment, key=real).status == "done"
+    made_up = f"/assessments/{assessment.pk}/roadmap/items/custom-9/"
+    assert setup["client"].post(made_up, {"status": "done"}).status_code == 404
