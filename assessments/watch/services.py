@@ -342,7 +342,8 @@ def drift_email_send(alert_id: int) -> bool:
         _email_ended(alert_id, Delivery.FAILED, "nobody who may edit the system has an address")
         return False
     events = list(alert.events.all())
-    context = {"alert": alert, "system": alert.system, "events": events}
+    page = settings.SITE_URL.rstrip("/") + alert.system.get_absolute_url() + "#watch"
+    context = {"alert": alert, "system": alert.system, "events": events, "page": page}
     try:
         send_mail(
             subject=f"{alert.system.name}: {len(events)} regression(s) found by the drift watch",

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -268,6 +269,8 @@ def test_a_header_removed_between_runs_is_stored_e_mailed_and_signed_to_the_webh
         assert viewer.user.email not in message.to
         assert "Shop" in message.subject
         assert hsts.summary in message.body
+        # A link back to the watch on the system's page, built from SITE_URL (no request here).
+        assert f"{settings.SITE_URL.rstrip('/')}/systems/{system.pk}/#watch" in message.body
 
         assert drift_webhook_deliver(alert.pk) == 30  # the receiver answered 500: retry later
         alert.refresh_from_db()
