@@ -342,8 +342,12 @@ def drift_email_send(alert_id: int) -> bool:
         _email_ended(alert_id, Delivery.FAILED, "nobody who may edit the system has an address")
         return False
     events = list(alert.events.all())
-    page = settings.SITE_URL.rstrip("/") + alert.system.get_absolute_url() + "#watch"
-    context = {"alert": alert, "system": alert.system, "events": events, "page": page}
+    context = {
+        "alert": alert,
+        "system": alert.system,
+        "events": events,
+        "page": watch_page_url(alert.system),
+    }
     try:
         send_mail(
             subject=f"{alert.system.name}: {len(events)} regression(s) found by the drift watch",
@@ -362,6 +366,12 @@ def drift_email_send(alert_id: int) -> bool:
 # --- Webhook ------------------------------------------------------------------------------------
 
 
+def watch_page_url(system) -> str:
+    """Where people read an alert: the watch on the system's page (no request to build it
+    from in a worker, so from ``SITE_URL``)."""
+    return settings.SITE_URL.rstrip("/") + system.get_absolute_url() + "#watch"
+
+
 def _webhook_failed(alert_id: int, reason: str) -> None:
     DriftAlert.objects.filter(pk=alert_id, webhook_state=Delivery.PENDING).update(
         webhook_state=Delivery.FAILED, webhook_error=reason
@@ -374,6 +384,7 @@ def webhook_body(alert: DriftAlert, events) -> bytes:
         "type": "drift",
         "delivery": f"drift-{alert.pk}",  # the same on every retry: receivers dedupe by it
         "system": alert.system.name,
+        "system_url": watch_page_url(alert.system),
         "run_finished_at": alert.run.finished_at.isoformat(),
         "previous_run_finished_at": (
             alert.previous_run.finished_at.isoformat() if alert.previous_run else None

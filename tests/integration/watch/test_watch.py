@@ -285,6 +285,7 @@ def test_a_header_removed_between_runs_is_stored_e_mailed_and_signed_to_the_webh
     assert [d.signature_valid for d in deliveries] == [True, True]
     body = deliveries[-1].body
     assert body["system"] == "Shop"
+    assert body["system_url"].endswith(f"/systems/{system.pk}/#watch")
     assert body["delivery"] == deliveries[0].body["delivery"]
     assert hsts.summary in [r["summary"] for r in body["regressions"]]
 
