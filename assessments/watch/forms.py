@@ -28,9 +28,15 @@ class WatchForm(forms.Form):
         label="Make a new signing secret (the old one stops working)", required=False
     )
 
-    def __init__(self, *args, has_secret: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not has_secret:  # nothing to replace until a webhook has been set
+    def __init__(self, data=None, *, watch: SystemWatch):
+        """Bound to ``data`` (a POST) or not; starts from ``watch`` as it is."""
+        initial = {
+            "period": watch.period,
+            "run_burst": watch.run_burst,
+            "webhook_url": watch.webhook_url,
+        }
+        super().__init__(data, initial=initial)
+        if not watch.webhook_secret:  # nothing to replace until a webhook has been set
             del self.fields["new_secret"]
 
     def clean(self):
@@ -55,8 +61,3 @@ class WatchForm(forms.Form):
             raise forms.ValidationError(
                 f"This address cannot receive the webhook: {exc}."
             ) from None
-
-
-def watch_initial(watch: SystemWatch) -> dict:
-    """The form's starting values: the watch as it is."""
-    return {"period": watch.period, "run_burst": watch.run_burst, "webhook_url": watch.webhook_url}

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from assessments.watch.forms import WatchForm, watch_initial
+from assessments.watch.forms import WatchForm
 from assessments.watch.services import watch_of, watch_save, watch_words
 from assessments.workspaces import access
 from assessments.workspaces.models import System
@@ -16,11 +16,7 @@ def watch_edit(request, system_id):
         request.user, System.objects.select_related("workspace"), access.EDIT, pk=system_id
     )
     watch = watch_of(system)
-    form = WatchForm(
-        request.POST or None,
-        initial=watch_initial(watch),
-        has_secret=bool(watch.webhook_secret),
-    )
+    form = WatchForm(request.POST or None, watch=watch)
     if request.method == "POST" and form.is_valid():
         watch = watch_save(system, user=request.user, **form.cleaned_data)
         messages.success(request, f"Drift watch saved: {watch_words(watch)}.")

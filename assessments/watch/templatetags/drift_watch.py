@@ -3,7 +3,7 @@
 
 from django import template
 
-from assessments.watch.forms import WatchForm, watch_initial
+from assessments.watch.forms import WatchForm
 from assessments.watch.selectors import watch_panel
 
 register = template.Library()
@@ -12,9 +12,5 @@ register = template.Library()
 @register.inclusion_tag("watch/_panel.html")
 def drift_watch(system, can_edit: bool) -> dict:
     panel = watch_panel(system)
-    form = (
-        WatchForm(initial=watch_initial(panel.watch), has_secret=bool(panel.watch.webhook_secret))
-        if can_edit
-        else None
-    )
+    form = WatchForm(watch=panel.watch) if can_edit else None
     return {"system": system, "panel": panel, "form": form, "can_edit": can_edit}
