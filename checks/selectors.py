@@ -258,15 +258,28 @@ def recent_runs(system, limit: int = 5) -> list[ProbeRun]:
     return grade_runs(list(runs.order_by("-created_at", "-pk")[:limit]))
 
 
+# What grading a run reads of its results, and what comparing two runs reads
+# (``checks.engine.drift.snapshot``: the grade, and the evidence of each base URL).
+GRADE_FIELDS = ("check_id", "category", "status", "score")
+SNAPSHOT_FIELDS = (*GRADE_FIELDS, "evidence", "target_url")
+
+
+def result_rows(
+    run_ids, fields: Sequence[str] = GRADE_FIELDS, **filters
+) -> dict[int, list[dict[str, Any]]]:
+    """Each run's stored results as plain dicts of ``fields`` (and ``run_id``), keyed by run,
+    in one query for all of them; ``filters`` narrow the results (say, to one check)."""
+    rows: dict[int, list[dict[str, Any]]] = {pk: [] for pk in run_ids}
+    results = ProbeResult.objects.filter(run_id__in=list(rows), **filters)
+    for row in results.values("run_id", *fields):
+        rows[row["run_id"]].append(row)
+    return rows
+
+
 def grade_runs(runs: list[ProbeRun]) -> list[ProbeRun]:
     """Set ``grade`` on each of ``runs`` from its results, in one query for all of them (none
     for an empty list); returns ``runs``."""
-    rows: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
-    results = ProbeResult.objects.filter(run_id__in=list(rows)).values(
-        "run_id", "check_id", "category", "status", "score"
-    )
-    for row in results:
-        rows[row["run_id"]].append(row)
+    rows = result_rows([run.pk for run in runs])  # an empty list asks the database nothing
     for run in runs:
         run.grade = grade(judged_from_evidence(rows[run.pk]))
     return runs

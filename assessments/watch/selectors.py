@@ -15,12 +15,17 @@ from assessments.watch.domain.history import grade_chart, latency_chart
 from assessments.watch.models import DriftAlert, DriftEvent, SystemWatch
 from assessments.workspaces.access import EDIT, PERMISSIONS
 from checks.engine.drift import snapshot
-from checks.models import ProbeResult, ProbeRun
-from checks.selectors import grade_runs
+from checks.models import ProbeRun
+from checks.selectors import SNAPSHOT_FIELDS, grade_runs, result_rows
 
 ALERTS_SHOWN = 10
 HISTORY_RUNS = 12
 SWEEP_EVERY = timedelta(minutes=5)  # CELERY_BEAT_SCHEDULE["drift-watch-sweep"]
+
+
+def watch_of(system) -> SystemWatch:
+    """The system's watch row, unsaved (not watched) when it has none yet."""
+    return SystemWatch.objects.filter(system=system).first() or SystemWatch(system=system)
 
 
 def drift_recipients(system) -> list[str]:
@@ -59,7 +64,7 @@ class WatchPanel:
 
 def watch_panel(system) -> WatchPanel:
     """Everything the system page shows of the watch, in six queries whatever the history."""
-    watch = SystemWatch.objects.filter(system=system).first() or SystemWatch(system=system)
+    watch = watch_of(system)
     events = Prefetch("events", queryset=DriftEvent.objects.order_by("pk"))
     alerts = list(
         DriftAlert.objects.filter(system=system)
@@ -90,12 +95,7 @@ def _history(system) -> list[HistoryRow]:
     """The latest succeeded runs, oldest first, with grade and the slowest judged latency."""
     runs = ProbeRun.objects.filter(system=system, status=ProbeRun.Status.SUCCEEDED)
     runs = grade_runs(list(runs.order_by("-finished_at", "-pk")[:HISTORY_RUNS]))
-    rows: dict[int, list[dict]] = {run.pk: [] for run in runs}
-    latency_rows = ProbeResult.objects.filter(
-        run_id__in=list(rows), check_id="latency_percentiles"
-    ).values("run_id", "check_id", "category", "status", "score", "evidence", "target_url")
-    for row in latency_rows:
-        rows[row["run_id"]].append(row)
+    rows = result_rows([run.pk for run in runs], SNAPSHOT_FIELDS, check_id="latency_percentiles")
     # The drift comparison's own reading of a run's latency (``checks.engine.drift.snapshot``).
     latency = {
         run_id: max(measured.values())

@@ -33,7 +33,7 @@ from django.utils import timezone
 from assessments.audit.models import AuditEvent
 from assessments.audit.services import audit_record
 from assessments.watch.models import DriftAlert, DriftEvent, SystemWatch, new_webhook_secret
-from assessments.watch.selectors import drift_recipients
+from assessments.watch.selectors import drift_recipients, watch_of
 from checks.engine.drift import (
     WEBHOOK_ATTEMPTS,
     compare_runs,
@@ -42,7 +42,8 @@ from checks.engine.drift import (
     webhook_signature,
 )
 from checks.engine.safety import ProbeFailed, ProbeLimits, TargetRefused, fetch
-from checks.models import ProbeResult, ProbeRun
+from checks.models import ProbeRun
+from checks.selectors import SNAPSHOT_FIELDS, result_rows
 from checks.services import ProbeRunRefused, probe_run_start
 from config.enqueue import enqueue_on_commit
 
@@ -68,11 +69,6 @@ Delivery = DriftAlert.Delivery
 
 
 # --- Settings ---------------------------------------------------------------------------------
-
-
-def watch_of(system) -> SystemWatch:
-    """The system's watch row, unsaved (not watched) when it has none yet."""
-    return SystemWatch.objects.filter(system=system).first() or SystemWatch(system=system)
 
 
 def _audited(watch: SystemWatch) -> dict:
@@ -202,8 +198,6 @@ def watched_run_start(system_id: int) -> ProbeRun | None:
 
 # --- Comparing a finished run with the one before ----------------------------------------------
 
-RESULT_FIELDS = ("run_id", "check_id", "category", "status", "score", "evidence", "target_url")
-
 
 def previous_succeeded(run: ProbeRun) -> ProbeRun | None:
     return (
@@ -229,9 +223,7 @@ def drift_compare(run_id: int) -> DriftAlert | None:
     previous = previous_succeeded(run) if watch is not None and watch.is_on else None
     if previous is None:
         return None
-    rows: dict[int, list] = {run.pk: [], previous.pk: []}
-    for row in ProbeResult.objects.filter(run_id__in=list(rows)).values(*RESULT_FIELDS):
-        rows[row["run_id"]].append(row)
+    rows = result_rows([run.pk, previous.pk], SNAPSHOT_FIELDS)
     regressions = compare_runs(snapshot(rows[previous.pk]), snapshot(rows[run.pk]))
     if not regressions:
         return None

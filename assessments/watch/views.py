@@ -5,7 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from assessments.watch.forms import WatchForm
-from assessments.watch.services import watch_of, watch_save, watch_words
+from assessments.watch.selectors import watch_of
+from assessments.watch.services import watch_save, watch_words
 from assessments.workspaces import access
 from assessments.workspaces.models import System
 
