@@ -248,18 +248,28 @@ def drift_compare(run_id: int) -> DriftAlert | None:
             )
             for r in regressions
         )
-        enqueue_on_commit(
-            DRIFT_EMAIL_TASK,
-            [alert.pk],
-            on_failure=lambda reason: _email_ended(alert.pk, Delivery.FAILED, reason),
-        )
+        _queue_email(alert.pk)
         if watch.webhook_url:
-            enqueue_on_commit(
-                DRIFT_WEBHOOK_TASK,
-                [alert.pk],
-                on_failure=lambda reason: _webhook_failed(alert.pk, reason),
-            )
+            _queue_webhook(alert.pk)
     return alert
+
+
+def _queue_email(alert_id: int) -> None:
+    """Send the alert's e-mail after commit; a queue that cannot take it fails it in words."""
+    enqueue_on_commit(
+        DRIFT_EMAIL_TASK,
+        [alert_id],
+        on_failure=lambda reason: _email_ended(alert_id, Delivery.FAILED, reason),
+    )
+
+
+def _queue_webhook(alert_id: int) -> None:
+    """Deliver the alert's webhook after commit; a queue that cannot take it fails it."""
+    enqueue_on_commit(
+        DRIFT_WEBHOOK_TASK,
+        [alert_id],
+        on_failure=lambda reason: _webhook_failed(alert_id, reason),
+    )
 
 
 # --- Deliveries a stopped worker left pending ---------------------------------------------------
@@ -287,23 +297,17 @@ def drift_deliveries_resume(now: datetime | None = None) -> int:
         if not stuck:
             return 0
         DriftAlert.objects.filter(pk__in=[row[0] for row in stuck]).update(resumed_at=now)
-        lost_twice = [pk for pk, email, _, resumed in stuck if email == "pending" and resumed]
+        lost_twice = [
+            pk for pk, email, _, resumed in stuck if email == Delivery.PENDING and resumed
+        ]
         DriftAlert.objects.filter(pk__in=lost_twice).update(
             email_state=Delivery.FAILED, email_error=EMAIL_LOST_TWICE
         )
         for pk, email, webhook, resumed in stuck:
             if email == Delivery.PENDING and not resumed:
-                enqueue_on_commit(
-                    DRIFT_EMAIL_TASK,
-                    [pk],
-                    on_failure=lambda reason, pk=pk: _email_ended(pk, Delivery.FAILED, reason),
-                )
+                _queue_email(pk)
             if webhook == Delivery.PENDING:
-                enqueue_on_commit(
-                    DRIFT_WEBHOOK_TASK,
-                    [pk],
-                    on_failure=lambda reason, pk=pk: _webhook_failed(pk, reason),
-                )
+                _queue_webhook(pk)
     logger.warning("drift watch: %d alert(s) with lost deliveries queued again", len(stuck))
     return len(stuck)
 
