@@ -189,8 +189,12 @@ def review_response(request, assessment, results, question_score, form, status=2
     return render(request, "results/finding_review.html", context, status=status)
 
 
-def roadmap_context(request, assessment):
-    results = system_results(assessment)
+def roadmap_context(request, assessment, results=None):
+    """The roadmap page's context. ``results``: the assessment's scores when the request has
+    them already; roadmap edits do not change them, so a request that saves an edit and
+    shows the plan again scores once."""
+    if results is None:
+        results = system_results(assessment)
     entries = list(assessment.roadmap_entries.select_related("owner_member__user"))
     can_edit = access.role_allows(assessment.member_role, access.EDIT)
     if assessment.roadmap_seen is None and can_edit:
@@ -264,9 +268,9 @@ def roadmap_view(request, assessment_id):
     return render(request, ROADMAP_PAGE, context)
 
 
-def back_to_roadmap(request, assessment, anchor=""):
+def back_to_roadmap(request, assessment, anchor="", results=None):
     if request.htmx:
-        context = roadmap_context(request, assessment)
+        context = roadmap_context(request, assessment, results)
         return render(request, f"{ROADMAP_PAGE}#roadmap_list", context)
     return redirect(reverse("roadmap", args=[assessment.pk]) + anchor)
 
@@ -282,8 +286,8 @@ def roadmap_item_update(request, assessment_id, key):
         context = item_context(request, assessment, key)
         context["edit_key"], context["edit"] = key, context["row"].entry
         return item_response(request, context)
-    edited = roadmap_context(request, assessment)["edited"]
-    if edited.row(key) is None:
+    results = system_results(assessment)
+    if roadmap_context(request, assessment, results)["edited"].row(key) is None:
         raise Http404("No such item in this roadmap.")  # never store an entry for a made-up key
     entry = entry_for(assessment, key)
     before = entry_snapshot(entry)
@@ -292,10 +296,10 @@ def roadmap_item_update(request, assessment_id, key):
         # The errors go next to their fields in this item's form, with what was typed kept;
         # never into the messages, which would show them again on the next page.
         if request.htmx:
-            context = item_context(request, assessment, key)
+            context = item_context(request, assessment, key, results)
             context["edit_key"], context["edit"] = key, entry_form_values(form)
             return item_response(request, context, status=422)
-        context = roadmap_context(request, assessment)
+        context = roadmap_context(request, assessment, results)
         context["edit_key"], context["edit"] = key, entry_form_values(form)
         context["owner_choices"] = roadmap_owner_choices(assessment)
         return render(request, ROADMAP_PAGE, context, status=422)
@@ -303,17 +307,17 @@ def roadmap_item_update(request, assessment_id, key):
     if not request.htmx:
         messages.success(request, "Roadmap item updated.")
     elif entry.hidden == before["hidden"]:
-        context = item_context(request, assessment, key)
+        context = item_context(request, assessment, key, results)
         context["saved"] = True
         return render(request, f"{ROADMAP_PAGE}#item_saved", context)
-    response = back_to_roadmap(request, assessment, f"#item-{key}")
+    response = back_to_roadmap(request, assessment, f"#item-{key}", results)
     return reswap(retarget(response, "#roadmap-list"), "outerHTML") if request.htmx else response
 
 
-def item_context(request, assessment, key) -> dict:
+def item_context(request, assessment, key, results=None) -> dict:
     """The roadmap's context narrowed to one visible item: ``row``, its place in its phase
     (``forloop``, as the page's loop gives it) and its phase, for the row's fragment."""
-    context = roadmap_context(request, assessment)
+    context = roadmap_context(request, assessment, results)
     for phase in context["phases"]:
         rows = context["edited"].phases[phase["number"]]
         for index, row in enumerate(rows):
@@ -358,8 +362,8 @@ def roadmap_bulk_status(request, assessment_id):
     assessment = assessment_for(request.user, assessment_id, access.EDIT)
     status = request.POST.get("status", "")
     keys = request.POST.getlist("keys")
-    edited = roadmap_context(request, assessment)["edited"]
-    known = {row.key for row in edited.all_rows()}
+    context = roadmap_context(request, assessment)
+    known = {row.key for row in context["edited"].all_rows()}
     problem = ""
     if status not in RoadmapStatus.values:
         problem = "Choose a status: to do, doing or done."
@@ -367,8 +371,7 @@ def roadmap_bulk_status(request, assessment_id):
         problem = "Tick at least one item first (the box beside each item's title)."
     elif not set(keys) <= known:
         problem = "Some ticked items are no longer in the roadmap; reload the page and try again."
-    if problem:
-        context = roadmap_context(request, assessment)
+    if problem:  # nothing was changed: the context read above is the page to show
         context["bulk_error"] = problem
         return render(request, ROADMAP_PAGE, context, status=422)
     with transaction.atomic():
@@ -387,17 +390,18 @@ def roadmap_bulk_status(request, assessment_id):
 def roadmap_item_move(request, assessment_id, key):
     assessment = assessment_for(request.user, assessment_id, access.EDIT)
     direction = -1 if request.POST.get("direction") == "up" else 1
-    edited = roadmap_context(request, assessment)["edited"]
+    results = system_results(assessment)
+    edited = roadmap_context(request, assessment, results)["edited"]
     try:
         roadmap_move(assessment, edited, key, direction, request.user)
     except RoadmapEditRefused as exc:
         if request.htmx:
             # Said in the list it concerns, not kept for whatever page comes next.
-            context = roadmap_context(request, assessment)
+            context = roadmap_context(request, assessment, results)
             context["list_error"] = str(exc)
             return render(request, f"{ROADMAP_PAGE}#roadmap_list", context, status=409)
         messages.error(request, str(exc))
-    return back_to_roadmap(request, assessment, f"#item-{key}")
+    return back_to_roadmap(request, assessment, f"#item-{key}", results)
 
 
 @login_required
