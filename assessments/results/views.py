@@ -164,26 +164,27 @@ def finding_review(request, assessment_id, question_key):
     row = gap_row(
         results, results.score.get(question_key), notes_shown=consultant_notes_shown(assessment)
     )
-    context = {
-        "gap": row | {"saved": saved},
-        "assessment": assessment,
-        "can_consult": True,
-        "review_url": url_prefix("finding_review", assessment.pk),
-    }
+    context = gap_context(assessment, row | {"saved": saved})
     return render(request, "results/results.html#gap_row", context)
 
 
-def review_response(request, assessment, results, question_score, form, status=200):
-    """The review form: inside its row for htmx, else on a page of its own (no JavaScript)."""
-    notes_shown = consultant_notes_shown(assessment)
-    context = {
-        "gap": gap_row(results, question_score, notes_shown=notes_shown, form=form),
+def gap_context(assessment, gap: dict) -> dict:
+    """What one gap's row (or its review page) needs, for an owner or consultant."""
+    return {
+        "gap": gap,
         "assessment": assessment,
         "system": assessment.system,
         "workspace": assessment.system.workspace,
         "can_consult": True,
         "review_url": url_prefix("finding_review", assessment.pk),
     }
+
+
+def review_response(request, assessment, results, question_score, form, status=200):
+    """The review form: inside its row for htmx, else on a page of its own (no JavaScript)."""
+    notes_shown = consultant_notes_shown(assessment)
+    row = gap_row(results, question_score, notes_shown=notes_shown, form=form)
+    context = gap_context(assessment, row)
     if request.htmx and not request.htmx.boosted:
         return render(request, "results/results.html#gap_row", context, status=status)
     return render(request, "results/finding_review.html", context, status=status)
