@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from assessments.audit.models import AuditEvent
 from assessments.workspaces.models import (
     Assessment,
+    person_name,
 )
 
 
@@ -45,7 +46,7 @@ class AuditFilterForm(forms.Form):
             .objects.filter(pk__in=workspace.audit_events.values("actor"))
             .order_by("email")
         )
-        self.fields["person"].label_from_instance = lambda u: u.get_full_name() or u.email
+        self.fields["person"].label_from_instance = person_name
 
     def clean(self):
         cleaned = super().clean()

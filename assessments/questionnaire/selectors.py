@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, JSONField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
@@ -20,7 +19,14 @@ from assessments.questionnaire.models import (
     AnswerState,
 )
 from assessments.workspaces import access
-from assessments.workspaces.models import AreaAssignment, Assessment, Membership, Role
+from assessments.workspaces.models import (
+    AreaAssignment,
+    Assessment,
+    Membership,
+    Role,
+    person_name,
+)
+from assessments.workspaces.selectors import members_who_can_see
 
 
 @dataclass(frozen=True)
@@ -168,9 +174,7 @@ def area_progress(assessment: Assessment, user) -> list[AreaProgress]:
                 to_confirm=to_confirm.get(area["id"], 0),
                 unknown=unknown.get(area["id"], 0),
                 first_open=first_open.get(area["id"], ""),
-                assignee=assignment.user.get_full_name() or assignment.user.email
-                if assignment
-                else None,
+                assignee=person_name(assignment.user) if assignment else None,
                 assigned_to_me=bool(assignment and assignment.user_id == user.pk),
             )
         )
@@ -235,7 +239,7 @@ def contributor_progress(
     order = {area["id"]: index for index, area in enumerate(assessment.bank_version.areas)}
     result = [
         ContributorProgress(
-            name=users[user_id].get_full_name() or users[user_id].email,
+            name=person_name(users[user_id]),
             email=users[user_id].email,
             areas=tuple(sorted(items, key=lambda item: order[item.area.id])),
             last_activity=by_person.get(user_id),
@@ -346,20 +350,8 @@ def assignable_members(assessment):
     Client staff limited to another assessment or another client are left out: they could
     not reach the area they were given.
     """
-    in_scope = (
-        Q(memberships__client__isnull=True, memberships__assessment__isnull=True)
-        | Q(memberships__assessment=assessment)
-        | Q(memberships__client__isnull=False, memberships__client=assessment.system.client_id)
-    )
-    return list(
-        get_user_model()
-        .objects.filter(
-            in_scope,
-            memberships__workspace_id=assessment.system.workspace_id,
-            memberships__role__in=access.PERMISSIONS[access.ANSWER],
-        )
-        .order_by("email")
-    )
+    members = members_who_can_see(assessment).filter(role__in=access.PERMISSIONS[access.ANSWER])
+    return [member.user for member in members]
 
 
 def questions_with_current_answer(questions: QuerySet, assessment: Assessment) -> QuerySet:

@@ -23,6 +23,7 @@ from assessments.workspaces.models import (
     Membership,
     Role,
     Workspace,
+    person_name,
 )
 from assessments.workspaces.selectors import (
     invitation_by_token,
@@ -97,7 +98,7 @@ def send_invitation_email(request, invitation: Invitation, link: str) -> None:
     send_mail(
         subject=f"You are invited to {invitation.workspace.name} on ScaleReady",
         message=(
-            f"{request.user.get_full_name() or request.user.email} invited you to join "
+            f"{person_name(request.user)} invited you to join "
             f"“{invitation.workspace.name}” as {invitation.get_role_display()}. "
             f"{invitation_scope_sentence(invitation)}\n\n"
             f"Accept here (the link works once, until {invitation.expires_at:%d %b %Y}):\n{link}\n"
