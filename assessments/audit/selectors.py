@@ -67,7 +67,7 @@ def subject_names(workspace, events) -> dict[str, str]:
 
 
 def subject_words(event: AuditEvent, names: dict[str, str]) -> str:
-    if event.kind in (AuditEvent.Kind.ASSESSMENT, AuditEvent.Kind.SYSTEM):
+    if event.kind in (AuditEvent.Kind.ASSESSMENT, AuditEvent.Kind.SYSTEM, AuditEvent.Kind.ACCESS):
         return event.subject
     return (
         names.get(event.subject)

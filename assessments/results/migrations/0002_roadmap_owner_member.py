@@ -10,11 +10,15 @@ def link_owners_to_members(apps, schema_editor):
     RoadmapEntry = apps.get_model("results", "RoadmapEntry")
     Membership = apps.get_model("workspaces", "Membership")
     entries = RoadmapEntry.objects.exclude(owner="").select_related("assessment__system")
+    by_workspace = {}
     for entry in entries:
         assessment = entry.assessment
-        members = Membership.objects.filter(
-            workspace_id=assessment.system.workspace_id
-        ).select_related("user")
+        workspace_id = assessment.system.workspace_id
+        if workspace_id not in by_workspace:  # one query per workspace, not per entry
+            by_workspace[workspace_id] = list(
+                Membership.objects.filter(workspace_id=workspace_id).select_related("user")
+            )
+        members = by_workspace[workspace_id]
         wanted = entry.owner.strip().lower()
         matches = [
             m
