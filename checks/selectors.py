@@ -38,6 +38,12 @@ def latest_evidence_run_id(system) -> int | None:
 _EVIDENCE_MEMO = "_latest_probe_evidence"
 
 
+def latest_results(system, before: datetime | None = None):
+    """The results of the latest succeeded run (finished by ``before``, if given)."""
+    latest = _latest_succeeded(system, before).values("pk")[:1]
+    return ProbeResult.objects.filter(run_id=Subquery(latest)).order_by("pk")
+
+
 def latest_evidence(system, before: datetime | None = None) -> list[dict[str, Any]]:
     """Every check result of the latest succeeded run (finished by ``before``, if given), as
     plain dicts (check_id, status, score, message, evidence, target_url); [] when no run has
@@ -45,9 +51,7 @@ def latest_evidence(system, before: datetime | None = None) -> list[dict[str, An
 
     The answer for "now" is kept on the System instance for the rest of the request, so the
     grade shown beside the scores (``latest_grade``) costs no second query."""
-    latest = _latest_succeeded(system, before).values("pk")[:1]
-    results = ProbeResult.objects.filter(run_id=Subquery(latest)).order_by("pk")
-    rows = [result.as_evidence() for result in results]
+    rows = [result.as_evidence() for result in latest_results(system, before)]
     if before is None and hasattr(system, "__dict__"):
         system.__dict__[_EVIDENCE_MEMO] = rows
     return rows
@@ -73,7 +77,13 @@ def latest_burst(system) -> BurstResult | None:
     """The burst of the most recent succeeded run in which a burst actually ran (first
     target in order with one); None when no burst ever ran. A later run without a burst does
     not hide an earlier measurement. One query."""
-    burst = (
+    burst = burst_measurements(system).first()
+    return None if burst is None else BurstResult.from_dict(burst)
+
+
+def burst_measurements(system):
+    """Every verified burst of the system's succeeded runs, the latest first."""
+    return (
         ProbedTarget.objects.filter(
             run__system=system,
             run__status=ProbeRun.Status.SUCCEEDED,
@@ -83,9 +93,7 @@ def latest_burst(system) -> BurstResult | None:
         )
         .order_by("-run__finished_at", "-run_id", "pk")
         .values_list("artifacts__burst", flat=True)
-        .first()
     )
-    return None if burst is None else BurstResult.from_dict(burst)
 
 
 GATHERER_LABELS = {

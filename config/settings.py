@@ -269,6 +269,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 1000},
     }
 }
+# Rendered results, roadmap and area parts, cached under a digest of their inputs
+# (config/fragments.py): never stale, so on by default; off renders every request afresh.
+SCALEREADY_FRAGMENT_CACHE = env_bool("SCALEREADY_FRAGMENT_CACHE", True)
+SCALEREADY_FRAGMENT_CACHE_SECONDS = int(os.environ.get("SCALEREADY_FRAGMENT_CACHE_SECONDS", "3600"))
 
 # --- Security -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from assessments.bank.domain.diff import BankDiff, diff_questions
 from assessments.bank.models import BankVersion, Question
+from assessments.bank.selectors import custom_question_rows
 from assessments.questionnaire.domain import answers_file as answers_format
 from assessments.questionnaire.models import (
     ANSWER_SNAPSHOT_FIELDS,
@@ -27,6 +28,7 @@ from assessments.workspaces.models import (
     person_name,
 )
 from assessments.workspaces.selectors import members_who_can_see
+from config.fragments import InputRows, row_values
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,58 @@ def with_area_counts(questions: QuerySet, assessment: Assessment) -> QuerySet:
             0,
         ),
     )
+
+
+PERSON_FIELDS = ("email", "first_name", "last_name")
+PROGRESS_VALUES = ("pk", "question_id", "state", "level", "carried_over", "version")
+
+
+def area_page_inputs(assessment: Assessment, area: str, user) -> tuple:
+    """Everything an area page is built from, as plain values read in five queries: the
+    assessment, its system and workspace, the reader and their membership scope; the bank
+    version and the workspace's custom questions; every answer's state (the progress beside
+    the cards), this area's answers in full with who gave them; the area assignments with
+    their people; whether consultant notes are shown. A digest of these names the rendered
+    page in the cache (config/fragments.py), so a change to any of them renders it afresh."""
+    system = assessment.system
+    return (
+        row_values(assessment),
+        (assessment.member_role, assessment.member_client_id, assessment.member_assessment_id),
+        row_values(system),
+        row_values(system.workspace),
+        user.pk,
+        area,
+        (assessment.bank_version_id, assessment.bank_version.content_hash),
+        custom_question_rows(system.workspace_id),
+        progress_rows(assessment.pk),
+        area_answer_rows(assessment.pk, area),
+        assignment_rows(assessment.pk),
+        consultant_notes_shown(assessment),
+    )
+
+
+progress_rows = InputRows(
+    lambda assessment_id: (
+        Answer.objects.filter(assessment=assessment_id).order_by("pk").values_list(*PROGRESS_VALUES)
+    )
+)
+area_answer_rows = InputRows(
+    lambda assessment_id, area: (
+        Answer.objects.filter(assessment=assessment_id, question__area=area)
+        .order_by("pk")
+        .values_list(
+            *[field.attname for field in Answer._meta.concrete_fields],
+            *[f"answered_by__{field}" for field in PERSON_FIELDS],
+        )
+    )
+)
+assignment_rows = InputRows(
+    lambda assessment_id: (
+        AreaAssignment.objects.filter(assessment=assessment_id)
+        .order_by("pk")
+        .values_list("area", "user_id", *[f"user__{field}" for field in PERSON_FIELDS])
+    )
+)
 
 
 def area_assignees(assessment: Assessment) -> dict[str, AreaAssignment]:

@@ -8,6 +8,9 @@ from django.db.models import Q
 from django.urls import reverse
 
 from assessments.bank.models import Question
+from assessments.bank.selectors import custom_question_rows
+from assessments.questionnaire.models import Answer
+from assessments.questionnaire.selectors import consultant_notes_shown
 from assessments.results.domain import scoring
 from assessments.results.domain.overrides import (
     OVERRIDE_SEVERITIES,
@@ -22,11 +25,70 @@ from assessments.results.domain.scoring import (
     EvidenceResult,
     score_assessment,
 )
-from assessments.results.models import FindingReview, RoadmapStatus
+from assessments.results.models import FindingReview, RoadmapEntry, RoadmapStatus
 from assessments.workspaces.models import Assessment, person_name
 from assessments.workspaces.selectors import members_who_can_see
 from checks.engine.ids import CHECK_TITLES
-from checks.selectors import latest_burst, latest_evidence
+from checks.selectors import burst_measurements, latest_burst, latest_evidence, latest_results
+from config.fragments import InputRows, row_values
+
+PERSON_FIELDS = ("email", "first_name", "last_name")
+ANSWER_VALUES = ("question__key", "state", "level")  # all scoring reads of an answer
+
+
+def page_inputs(assessment: Assessment) -> tuple:
+    """Everything the results and roadmap pages are built from, as plain values read in
+    seven queries without scoring: the assessment, its system and workspace and the
+    reader's membership scope; the bank version and the workspace's custom questions; the
+    answers, finding reviews and roadmap entries (with the people they name); the probe
+    evidence and capacity burst; whether consultant notes are shown. A digest of these
+    names the pages' rendered parts in the cache (config/fragments.py), so a change to any
+    of them renders the pages afresh."""
+    system = assessment.system
+    return (
+        row_values(assessment),
+        (assessment.member_role, assessment.member_client_id, assessment.member_assessment_id),
+        row_values(system),
+        row_values(system.workspace),
+        (assessment.bank_version_id, assessment.bank_version.content_hash),
+        custom_question_rows(system.workspace_id),
+        answer_rows(assessment.pk),
+        review_rows(assessment.pk),
+        entry_rows(assessment.pk),
+        evidence_rows(system.pk),
+        burst_rows(system.pk),
+        consultant_notes_shown(assessment),  # from the workspace's memberships
+    )
+
+
+def fields_and_people(model, person: str) -> list[str]:
+    """Every stored field of ``model`` and the name and e-mail of the person it names."""
+    return [field.attname for field in model._meta.concrete_fields] + [
+        f"{person}__{field}" for field in PERSON_FIELDS
+    ]
+
+
+answer_rows = InputRows(
+    lambda assessment_id: (
+        Answer.objects.filter(assessment=assessment_id).order_by("pk").values_list(*ANSWER_VALUES)
+    )
+)
+review_rows = InputRows(
+    lambda assessment_id: (
+        FindingReview.objects.filter(assessment=assessment_id)
+        .order_by("pk")
+        .values_list(*fields_and_people(FindingReview, "updated_by"))
+    )
+)
+entry_rows = InputRows(
+    lambda assessment_id: (
+        RoadmapEntry.objects.filter(assessment=assessment_id)
+        .order_by("pk")
+        .values_list(*fields_and_people(RoadmapEntry, "owner_member__user"))
+    )
+)
+evidence_rows = InputRows(lambda system_id: latest_results(system_id).values_list())
+burst_rows = InputRows(lambda system_id: burst_measurements(system_id)[:1])
 
 
 def assessment_results(
@@ -38,7 +100,7 @@ def assessment_results(
     questions = [row.as_bank_question() for row in rows]
     answers = {
         key: AnswerValue(key, state, level)
-        for key, state, level in assessment.answers.values_list("question__key", "state", "level")
+        for key, state, level in assessment.answers.values_list(*ANSWER_VALUES)
     }
     system = assessment.system
     capacity = CapacityInputs(

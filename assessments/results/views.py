@@ -26,6 +26,7 @@ from assessments.results.selectors import (
     contradiction_rows,
     first_steps,
     item_titles,
+    page_inputs,
     roadmap_owner_choices,
     system_results,
     unknowns_to_find_out,
@@ -43,15 +44,38 @@ from assessments.results.services import (
 )
 from assessments.workspaces import access
 from assessments.workspaces.selectors import assessment_for, members_who_can_see
+from config.fragments import cached_fragment
 
 ROADMAP_PAGE = "results/roadmap.html"
+ROADMAP_BODY = "results/_roadmap_body.html"  # the page's content and its partials
 FOLD_ABOVE = 25  # a roadmap with more visible items than this opens with its phases folded
+
+
+RESULTS_BODY = "results/_results_body.html"  # the page's content and its partials
 
 
 @login_required
 def results_view(request, assessment_id):
+    """Scored and rendered once per change of what the page is built from (``page_inputs``)."""
     assessment = assessment_for(request.user, assessment_id)
-    return render(request, "results/results.html", results_context(assessment))
+    body = cached_fragment(
+        request,
+        "results",
+        page_inputs(assessment),
+        RESULTS_BODY,
+        lambda: results_context(assessment),
+    )
+    return render(request, "results/results.html", page_frame(assessment, body))
+
+
+def page_frame(assessment, body) -> dict:
+    """What the layout around a kept page's ``body`` shows: its title and workspace menu."""
+    return {
+        "assessment": assessment,
+        "system": assessment.system,
+        "workspace": assessment.system.workspace,
+        "body": body,
+    }
 
 
 def url_prefix(name: str, *args) -> str:
@@ -165,7 +189,7 @@ def finding_review(request, assessment_id, question_key):
         results, results.score.get(question_key), notes_shown=consultant_notes_shown(assessment)
     )
     context = gap_context(assessment, row | {"saved": saved})
-    return render(request, "results/results.html#gap_row", context)
+    return render(request, f"{RESULTS_BODY}#gap_row", context)
 
 
 def gap_context(assessment, gap: dict) -> dict:
@@ -186,7 +210,7 @@ def review_response(request, assessment, results, question_score, form, status=2
     row = gap_row(results, question_score, notes_shown=notes_shown, form=form)
     context = gap_context(assessment, row)
     if request.htmx and not request.htmx.boosted:
-        return render(request, "results/results.html#gap_row", context, status=status)
+        return render(request, f"{RESULTS_BODY}#gap_row", context, status=status)
     return render(request, "results/finding_review.html", context, status=status)
 
 
@@ -205,12 +229,7 @@ def roadmap_context(request, assessment, results=None):
     edited = apply_edits(
         results.roadmap, entries, assessment.roadmap_seen, known_titles=item_titles(results)
     )
-    filters = {
-        "phase": request.GET.get("phase", ""),
-        "severity": request.GET.get("severity", ""),
-        "status": request.GET.get("status", ""),
-        "quick": request.GET.get("quick", ""),
-    }
+    filters = roadmap_filters(request)
 
     def keep(row):
         return (
@@ -260,19 +279,31 @@ def roadmap_context(request, assessment, results=None):
     }
 
 
+def roadmap_filters(request) -> dict[str, str]:
+    return {name: request.GET.get(name, "") for name in ("phase", "severity", "status", "quick")}
+
+
 @login_required
 def roadmap_view(request, assessment_id):
+    """Scored and rendered once per change of what the page is built from (``page_inputs``)
+    and of its filters; the first look at a plan (which sets its review baseline) renders
+    afresh, as does the list alone that htmx asks for."""
     assessment = assessment_for(request.user, assessment_id)
-    context = roadmap_context(request, assessment)
     if request.htmx and not request.htmx.boosted:
-        return render(request, f"{ROADMAP_PAGE}#roadmap_list", context)
-    return render(request, ROADMAP_PAGE, context)
+        return render(request, f"{ROADMAP_BODY}#roadmap_list", roadmap_context(request, assessment))
+    if assessment.roadmap_seen is None:
+        return render(request, ROADMAP_PAGE, roadmap_context(request, assessment))
+    inputs = (page_inputs(assessment), sorted(roadmap_filters(request).items()))
+    body = cached_fragment(
+        request, "roadmap", inputs, ROADMAP_BODY, lambda: roadmap_context(request, assessment)
+    )
+    return render(request, ROADMAP_PAGE, page_frame(assessment, body))
 
 
 def back_to_roadmap(request, assessment, anchor="", results=None):
     if request.htmx:
         context = roadmap_context(request, assessment, results)
-        return render(request, f"{ROADMAP_PAGE}#roadmap_list", context)
+        return render(request, f"{ROADMAP_BODY}#roadmap_list", context)
     return redirect(reverse("roadmap", args=[assessment.pk]) + anchor)
 
 
@@ -310,7 +341,7 @@ def roadmap_item_update(request, assessment_id, key):
     elif entry.hidden == before["hidden"]:
         context = item_context(request, assessment, key, results)
         context["saved"] = True
-        return render(request, f"{ROADMAP_PAGE}#item_saved", context)
+        return render(request, f"{ROADMAP_BODY}#item_saved", context)
     response = back_to_roadmap(request, assessment, f"#item-{key}", results)
     return reswap(retarget(response, "#roadmap-list"), "outerHTML") if request.htmx else response
 
@@ -337,7 +368,7 @@ def item_context(request, assessment, key, results=None) -> dict:
 
 def item_response(request, context, status=200):
     if request.htmx and not request.htmx.boosted:
-        return render(request, f"{ROADMAP_PAGE}#roadmap_row", context, status=status)
+        return render(request, f"{ROADMAP_BODY}#roadmap_row", context, status=status)
     return render(request, "results/roadmap_item.html", context, status=status)
 
 
@@ -400,7 +431,7 @@ def roadmap_item_move(request, assessment_id, key):
             # Said in the list it concerns, not kept for whatever page comes next.
             context = roadmap_context(request, assessment, results)
             context["list_error"] = str(exc)
-            return render(request, f"{ROADMAP_PAGE}#roadmap_list", context, status=409)
+            return render(request, f"{ROADMAP_BODY}#roadmap_list", context, status=409)
         messages.error(request, str(exc))
     return back_to_roadmap(request, assessment, f"#item-{key}", results)
 

@@ -105,53 +105,90 @@ class Pages:
 
 
 def test_pages_against_an_authenticated_baseline(settings, workspaces, login):
+    """Each page as most requests find it -- kept rendered, its inputs unchanged
+    (config/fragments.py) -- and as the first request after a change finds it, scored and
+    rendered afresh; the autosave against a one-row write."""
     settings.ROOT_URLCONF = "tests.bench.urls"
     user, assessment = workspaces["one"]
     pages = Pages(login, user, assessment)
     gaps = len(pages.client.get(pages.urls["results"]).context["score"].gaps)
     items = len(pages.client.get(pages.urls["roadmap"]).context["edited"].visible_rows())
-    rates = interleaved_rates(
+
+    def authenticated_page():
+        return pages.client.get("/bench/authenticated-page/")
+
+    def page_rates(rounds, repeat):
+        return interleaved_rates(
+            {
+                "authenticated page": authenticated_page,
+                **{name: pages.action(name) for name in ("results", "roadmap", "area")},
+            },
+            rounds=rounds,
+            repeat=repeat,
+        )
+
+    kept = page_rates(rounds=5, repeat=20)
+    settings.SCALEREADY_FRAGMENT_CACHE = False  # every request scores and renders
+    rendered = page_rates(rounds=3, repeat=5)
+    settings.SCALEREADY_FRAGMENT_CACHE = True
+    writes = interleaved_rates(
         {
-            "authenticated page": lambda: pages.client.get("/bench/authenticated-page/"),
             "authenticated write": lambda: pages.client.post("/bench/authenticated-write/"),
-            "results": pages.action("results"),
-            "roadmap": pages.action("roadmap"),
-            "area": pages.action("area"),
             "autosave": pages.action("autosave"),
         },
         rounds=5,
-        repeat=10,
+        repeat=20,
     )
-    page = rates["authenticated page"]
     ratios = {
-        "results": rates["results"] / page,
-        "roadmap": rates["roadmap"] / page,
-        "area": rates["area"] / page,
-        "autosave": rates["autosave"] / rates["authenticated write"],
+        f"{name} {how}": rates[name] / rates["authenticated page"]
+        for how, rates in (("kept", kept), ("rendered", rendered))
+        for name in ("results", "roadmap", "area")
     }
+    ratios["autosave"] = writes["autosave"] / writes["authenticated write"]
+    goals = {"results": 0.15, "roadmap": 0.15, "area": 0.3}
     report(
         "Pages against an authenticated baseline (issue 18)",
         [
-            ("authenticated page (session, user, minimal template)", f"{page:.0f} req/s"),
-            ("authenticated one-row write", f"{rates['authenticated write']:.0f} req/s"),
-            (f"results page, {gaps} gaps", f"{rates['results']:.1f} req/s"),
-            (f"roadmap page, {items} items", f"{rates['roadmap']:.1f} req/s"),
-            (f"area page ({AREA}), shipped bank", f"{rates['area']:.1f} req/s"),
-            ("autosave (htmx POST)", f"{rates['autosave']:.0f} req/s"),
-            ("ratio results / page", f"{ratios['results']:.3f} (goal >= 0.15)"),
-            ("ratio roadmap / page", f"{ratios['roadmap']:.3f} (goal >= 0.15)"),
-            ("ratio area / page", f"{ratios['area']:.3f} (goal >= 0.3)"),
+            (
+                "authenticated page (session, user, minimal template)",
+                f"{kept['authenticated page']:.0f} req/s",
+            ),
+            ("authenticated one-row write", f"{writes['authenticated write']:.0f} req/s"),
+            (
+                f"results page, {gaps} gaps, kept / rendered",
+                f"{kept['results']:.0f} / {rendered['results']:.1f} req/s",
+            ),
+            (
+                f"roadmap page, {items} items, kept / rendered",
+                f"{kept['roadmap']:.0f} / {rendered['roadmap']:.1f} req/s",
+            ),
+            (
+                f"area page ({AREA}), shipped bank, kept / rendered",
+                f"{kept['area']:.0f} / {rendered['area']:.1f} req/s",
+            ),
+            ("autosave (htmx POST)", f"{writes['autosave']:.0f} req/s"),
+            *(
+                (
+                    f"ratio {name} / page, kept / rendered",
+                    f"{ratios[f'{name} kept']:.3f} / {ratios[f'{name} rendered']:.3f}"
+                    f" (goal >= {goal})",
+                )
+                for name, goal in goals.items()
+            ),
             ("ratio autosave / write", f"{ratios['autosave']:.3f} (goal >= 0.5)"),
         ],
     )
     assert gaps >= 90
     assert items >= 90
-    # Issue 18's goals (0.15, 0.15, 0.3, 0.5) are not reached: see docs/benchmarks.md.
-    # Asserted: what this change reached, with room for a busy machine. Before it the results
-    # page measured 0.005 (a review form per gap) and the roadmap 0.013.
-    assert ratios["results"] >= 0.015
-    assert ratios["roadmap"] >= 0.012
-    assert ratios["area"] >= 0.02
+    # Issue 18's goals (0.15, 0.15, 0.3, 0.5) are not all reached: see docs/benchmarks.md.
+    # Asserted: what was reached, with room for a busy machine. Kept pages measured about
+    # KEPT_FIGURES; rendered afresh, as before they were kept, about 0.03.
+    assert ratios["results kept"] >= 0.07
+    assert ratios["roadmap kept"] >= 0.07
+    assert ratios["area kept"] >= 0.07
+    assert ratios["results rendered"] >= 0.015
+    assert ratios["roadmap rendered"] >= 0.012
+    assert ratios["area rendered"] >= 0.02
     assert ratios["autosave"] >= 0.1
 
 

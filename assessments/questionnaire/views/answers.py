@@ -18,6 +18,7 @@ from assessments.questionnaire.selectors import (
     answer_refusal,
     area_answers,
     area_assignees,
+    area_page_inputs,
     area_progress,
     consultant_notes_shown,
     current_answer,
@@ -32,17 +33,36 @@ from assessments.questionnaire.services import (
 )
 from assessments.workspaces import access
 from assessments.workspaces.selectors import assessment_for
+from config.fragments import cached_fragment
 
 AREA_PAGE = "questionnaire/assessment_area.html"
+AREA_BODY = "questionnaire/_area_body.html"  # the page's content and its partials
 
 
 @login_required
 def assessment_area(request, assessment_id, area):
+    """Rendered once per change of what the page is built from (``area_page_inputs``)."""
     assessment = assessment_for(request.user, assessment_id)
-    area_ids = [a["id"] for a in assessment.bank_version.areas]
-    if area not in area_ids:
+    areas = {a["id"]: a for a in assessment.bank_version.areas}
+    if area not in areas:
         raise Http404("No such area.")
-    return render(request, AREA_PAGE, area_page_context(request, assessment, area))
+    inputs = (area_page_inputs(assessment, area, request.user), only_open_asked(request))
+    body = cached_fragment(
+        request, "area", inputs, AREA_BODY, lambda: area_page_context(request, assessment, area)
+    )
+    context = {
+        "assessment": assessment,
+        "system": assessment.system,
+        "workspace": assessment.system.workspace,
+        "area": areas[area],
+        "body": body,
+    }
+    return render(request, AREA_PAGE, context)
+
+
+def only_open_asked(request) -> bool:
+    """ "Show unanswered only" (?open=1) keeps the cards of questions without an answer."""
+    return request.GET.get("open") == "1"
 
 
 def area_page_context(request, assessment, area, override=None):
@@ -51,8 +71,7 @@ def area_page_context(request, assessment, area, override=None):
     index = area_ids.index(area)
     questions = list(Question.objects.for_assessment(assessment).filter(area=area))
     answers = area_answers(assessment, questions)
-    # "Show unanswered only" (?open=1) keeps the cards of questions without an answer.
-    only_open = request.GET.get("open") == "1"
+    only_open = only_open_asked(request)
     assignments = area_assignees(assessment)
     assignment = assignments.get(area)
     refusal = answer_refusal(assessment, request.user, area, assignments)
@@ -166,7 +185,7 @@ def answer_consultant_notes(request, assessment_id, question_key):
                     assessment, answer, notes=request.POST.get("consultant_notes", ""), error=error
                 ),
             }
-            return render(request, f"{AREA_PAGE}#consultant_notes", context, status=422)
+            return render(request, f"{AREA_BODY}#consultant_notes", context, status=422)
         messages.error(request, f"Consultant notes not saved: {error}")
         return redirect(back)
     answer_consultant_notes_save(answer, form.cleaned_data["consultant_notes"], request.user)
@@ -176,7 +195,7 @@ def answer_consultant_notes(request, assessment_id, question_key):
             "question": question,
             **consultant_notes_context(assessment, answer, saved=True),
         }
-        return render(request, f"{AREA_PAGE}#consultant_notes", context)
+        return render(request, f"{AREA_BODY}#consultant_notes", context)
     messages.success(request, "Consultant notes saved.")
     return redirect(back)
 
@@ -200,13 +219,13 @@ def answer_view(request, assessment_id, question_key):
         answer = current_answer(assessment, question)
         refusal = answer_refusal(assessment, request.user, question.area)
         context = card_context(assessment, question, answer, refusal=refusal)
-        return render(request, f"{AREA_PAGE}#question_card", context)
+        return render(request, f"{AREA_BODY}#question_card", context)
 
     refusal = answer_refusal(assessment, request.user, question.area)
     if refusal:
         if request.htmx:
             context = {"base_version": request.POST.get("base_version", 0), "error": refusal}
-            return render(request, f"{AREA_PAGE}#save_status", context, status=403)
+            return render(request, f"{AREA_BODY}#save_status", context, status=403)
         messages.error(request, refusal)
         return redirect(f"{area_url}#{question.dom_id}")
 
@@ -226,7 +245,7 @@ def answer_view(request, assessment_id, question_key):
     if request.htmx and request.POST.get("resolve"):
         # The conflict is settled: replace the whole card, conflict box included.
         card = card_context(assessment, question, answer, refusal=None, saved=True)
-        response = render(request, f"{AREA_PAGE}#question_card", card)
+        response = render(request, f"{AREA_BODY}#question_card", card)
         return reswap(retarget(response, f"#{question.dom_id}"), "outerHTML")
     if request.htmx:
         # The card's "carried over" flag goes with the save; only a flagged card has one.
@@ -239,7 +258,7 @@ def answer_view(request, assessment_id, question_key):
             # A first answer changes the area's count: the page's counters follow (out of band).
             "progress": None if question.current_answer else first_answer_progress(question),
         }
-        return render(request, f"{AREA_PAGE}#save_status", context)
+        return render(request, f"{AREA_BODY}#save_status", context)
     messages.success(request, "Answer saved.")
     return redirect(f"{area_url}#{question.dom_id}")
 
@@ -258,7 +277,7 @@ def answer_invalid(request, assessment, question, form):
     if request.htmx:
         errors = [error for field_errors in form.errors.values() for error in field_errors]
         context = {"base_version": form.data.get("base_version", 0), "error": " ".join(errors)}
-        return render(request, f"{AREA_PAGE}#save_status", context, status=422)
+        return render(request, f"{AREA_BODY}#save_status", context, status=422)
     current = current_answer(assessment, question)
     card = card_context(assessment, question, current, refusal=None, form=form)
     context = area_page_context(request, assessment, question.area, override=card)
@@ -270,7 +289,7 @@ def answer_conflict(request, assessment, question, form, current):
     card = card_context(assessment, question, current, refusal=None, form=form, conflict=True)
     card["base_version"] = current.version if current else 0
     if request.htmx:
-        response = render(request, f"{AREA_PAGE}#question_card", card, status=409)
+        response = render(request, f"{AREA_BODY}#question_card", card, status=409)
         return reswap(retarget(response, f"#{question.dom_id}"), "outerHTML")
     context = area_page_context(request, assessment, question.area, override=card)
     return render(request, AREA_PAGE, context, status=409)
@@ -299,7 +318,7 @@ def answer_confirm(request, assessment_id, question_key):
 def _card(request, assessment, question, refusal, status=200):
     answer = current_answer(assessment, question)
     context = card_context(assessment, question, answer, refusal=refusal)
-    response = render(request, f"{AREA_PAGE}#question_card", context, status=status)
+    response = render(request, f"{AREA_BODY}#question_card", context, status=status)
     return reswap(retarget(response, f"#{question.dom_id}"), "outerHTML")
 
 

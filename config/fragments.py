@@ -1,0 +1,108 @@
+"""Rendered page parts kept in the cache under a digest of everything they are built from.
+
+The results, roadmap and area pages score an assessment and render a hundred rows; most
+requests show the same thing again. Each such part is stored under a key made of a digest of
+its inputs, read from the database on every request (cheap rows, no scoring), and of the
+code that renders it. A change to any input makes a new key, so a stored part is never stale:
+it is only never asked for again (and expires). Nothing has to remember to invalidate it.
+
+A part is rendered without the request, so it cannot depend on anything its key leaves out;
+CSRF tokens are written as a placeholder and the request's own token is put in on the way out.
+"""
+
+import hashlib
+import zlib
+from collections.abc import Callable
+from functools import cache as once
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+CSRF_PLACEHOLDER = "csrf-token-placeholder-7c1e"
+SOURCES = ("assessments", "checks", "config", "templates")
+SOURCE_SUFFIXES = {".py", ".html", ".toml"}
+
+
+@once
+def code_digest() -> str:
+    """A digest of the code and templates that render pages, computed once per process: a
+    deploy that changes how a part looks never serves a part the old code rendered."""
+    digest = hashlib.sha256()
+    for top in SOURCES:
+        for path in sorted(Path(settings.BASE_DIR, top).rglob("*")):
+            if path.suffix in SOURCE_SUFFIXES and "migrations" not in path.parts:
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def row_values(obj) -> tuple:
+    """Every stored field of a model instance as read: a page's inputs name the rows they
+    hold this way, so a field added later is part of them without anyone listing it."""
+    return tuple(getattr(obj, field.attname) for field in obj._meta.concrete_fields)
+
+
+class InputRows:
+    """One read of a page's inputs, its SQL compiled once per process.
+
+    Django compiles a queryset's SQL each time it runs (a few tenths of a millisecond, most
+    of what serving a kept page costs), and these reads run on every request. ``build`` makes
+    the queryset from its arguments; it is compiled once with stand-in values, and each call
+    runs that SQL with the real ones, returning the rows as the database gives them (no field
+    conversions: they are only hashed). ``build`` takes plain values (ids, names) and must use
+    each as a query parameter, never to choose what the query looks like.
+    """
+
+    STAND_INS = (-7_000_001, -7_000_002, -7_000_003)
+
+    def __init__(self, build: Callable):
+        self.build = build
+        self.compiled: tuple[str, list] | None = None
+
+    def __call__(self, *args) -> tuple:
+        if self.compiled is None:
+            stand_ins = self.STAND_INS[: len(args)]
+            sql, params = self.build(*stand_ins).query.sql_with_params()
+            # A text field's lookup turns its stand-in into a string: match by the digits.
+            marks = [str(stand_in) for stand_in in stand_ins]
+            slots = [marks.index(str(p)) if str(p) in marks else None for p in params]
+            if set(slots) - {None} != set(range(len(args))):
+                raise ValueError("Every argument must be a parameter of the query.")
+            self.compiled = (sql, [(slot, p) for slot, p in zip(slots, params, strict=True)])
+        sql, params = self.compiled
+        values = [args[slot] if slot is not None else constant for slot, constant in params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            return tuple(cursor.fetchall())
+
+
+def fragment_key(name: str, inputs) -> str:
+    """The cache key of part ``name`` built from ``inputs`` (plain values: their ``repr`` is
+    what is hashed, so everything in them must have a faithful, stable one)."""
+    digest = hashlib.sha256(code_digest().encode())
+    digest.update(repr(inputs).encode())
+    return f"fragment:{name}:{digest.hexdigest()}"
+
+
+def cached_fragment(
+    request, name: str, inputs, template: str, build_context: Callable[[], dict]
+) -> SafeString:
+    """``template`` rendered with ``build_context()``, from the cache when ``inputs`` are the
+    same as when it was last rendered; ``build_context`` runs only when they are not."""
+    key = fragment_key(name, inputs)
+    kept = cache.get(key) if settings.SCALEREADY_FRAGMENT_CACHE else None
+    if kept is None:
+        html = render_to_string(template, build_context() | {"csrf_token": CSRF_PLACEHOLDER})
+        if settings.SCALEREADY_FRAGMENT_CACHE:
+            # Pages are repetitive markup: compressed they take a tenth of the memory.
+            kept = zlib.compress(html.encode(), 1)
+            cache.set(key, kept, settings.SCALEREADY_FRAGMENT_CACHE_SECONDS)
+    else:
+        html = zlib.decompress(kept).decode()
+    # Our own templates rendered it, escaping as they do: the markup is safe as it stands.
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
