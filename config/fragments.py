@@ -81,6 +81,22 @@ class InputRows:
             return tuple(cursor.fetchall())
 
 
+# Inputs that apps above a page's own app add to it: when a template tag of theirs shows
+# something on the page (the API's "exported" tags on the roadmap), what it shows is one of
+# the page's inputs too. Registered from the app's ``ready()``.
+ADDED_INPUTS: dict[str, list[Callable]] = {}
+
+
+def add_page_input(name: str, read: Callable) -> None:
+    """Make ``read(subject)`` one of the inputs of page ``name``."""
+    ADDED_INPUTS.setdefault(name, []).append(read)
+
+
+def added_inputs(name: str, subject) -> tuple:
+    """What other apps add to page ``name``'s inputs for ``subject`` (an assessment)."""
+    return tuple(read(subject) for read in ADDED_INPUTS.get(name, ()))
+
+
 def fragment_key(name: str, inputs) -> str:
     """The cache key of part ``name`` built from ``inputs`` (plain values: their ``repr`` is
     what is hashed, so everything in them must have a faithful, stable one)."""

@@ -5,6 +5,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from assessments.api.domain.tokens import looks_like_token, token_hash
 from assessments.api.models import AcceptedRun, ApiToken, BacklogExport
 from assessments.workspaces.models import Membership
+from config.fragments import InputRows
 
 
 def token_for_secret(secret: str) -> ApiToken | None:
@@ -35,6 +36,17 @@ def exported_hashes(system, export_format: str) -> dict[str, str]:
     """Finding id → content hash of its last export in ``export_format``; one query."""
     rows = BacklogExport.objects.filter(system=system, format=export_format)
     return dict(rows.values_list("finding_id", "content_hash"))
+
+
+# The system's exports as stored, by system id: an input of the roadmap page, which shows
+# them (config/fragments.py).
+export_rows = InputRows(
+    lambda system_id: (
+        BacklogExport.objects.filter(system=system_id)
+        .order_by("pk")
+        .values_list("key", "exported_at")
+    )
+)
 
 
 def exported_times(system) -> dict[str, object]:

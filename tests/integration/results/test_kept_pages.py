@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.api.models import BacklogExport
 from assessments.questionnaire.models import Answer
 from assessments.questionnaire.services import (
     answer_consultant_notes_save,
@@ -138,6 +139,20 @@ def probe_the_system(client, assessment, owner):
         )
 
 
+def export_an_item(client, assessment, owner):
+    """A tracker export through the API: the roadmap tags the item "exported"."""
+    page = client.get(reverse("roadmap", args=[assessment.pk])).content.decode()
+    key = re.search(r'id="item-([a-z0-9_.-]+)"', page).group(1)
+    BacklogExport.objects.create(
+        system=assessment.system,
+        key=key,
+        finding_id=f"scaleready-{key}",
+        format="jira_csv",
+        content_hash="0" * 64,
+        exported_at=timezone.now(),
+    )
+
+
 def a_consultant_joins(client, assessment, owner):
     MembershipFactory(workspace=owner.workspace, role=Role.CONSULTANT)
 
@@ -147,7 +162,14 @@ def rename_the_reviewer(client, assessment, owner):
     owner.user.save()
 
 
-VISIBLE = [change_answer, review_again, mark_first_step_done, raise_the_target, probe_the_system]
+VISIBLE = [
+    change_answer,
+    review_again,
+    mark_first_step_done,
+    raise_the_target,
+    probe_the_system,
+    export_an_item,
+]
 SILENT_OR_SUBTLE = [add_custom_question, a_consultant_joins, rename_the_reviewer]
 
 
