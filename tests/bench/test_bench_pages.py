@@ -152,7 +152,9 @@ def test_pages_against_an_authenticated_baseline(settings, workspaces, login):
     assert ratios["results"] >= 0.015
     assert ratios["roadmap"] >= 0.012
     assert ratios["area"] >= 0.02
-    assert ratios["autosave"] >= 0.1
+    # The autosave measured 0.18 before its access check and question lookup were made
+    # cheaper (issue 18, part 3) and 0.22 after.
+    assert ratios["autosave"] >= 0.17
 
 
 def test_pages_do_not_slow_down_in_a_workspace_of_10000_assessments(workspaces, login):
