@@ -30,7 +30,11 @@ from assessments.questionnaire.models import (
     Answer,
     AnswerState,
 )
-from assessments.questionnaire.selectors import bank_upgrade_diff, current_answer
+from assessments.questionnaire.selectors import (
+    answer_snapshot,
+    bank_upgrade_diff,
+    current_answer,
+)
 from assessments.workspaces.models import (
     AreaAssignment,
     Assessment,
@@ -163,7 +167,7 @@ def answer_save(
     # (the version still matched), so this is exactly what the save replaced.
     # The snapshot is exact when its version is the one the update requires: versions only
     # grow, so if the update succeeds nobody wrote between the read and the update.
-    before = getattr(question, "current_answer", None)
+    before = answer_snapshot(question)
     if before is None or before.get("version") != base_version:
         before = Answer.objects.filter(**lookup).values(*ANSWER_SNAPSHOT_FIELDS).first()
     updated = Answer.objects.filter(**lookup, version=base_version).update(

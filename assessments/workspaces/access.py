@@ -47,18 +47,43 @@ def role_allows(role: str, action: str) -> bool:
 LIMITED_ROLES = frozenset({Role.CONTRIBUTOR, Role.VIEWER})
 
 
+def scope_fields(model: type[Model]) -> dict[str, str]:
+    """How a limited membership reaches rows of ``model``: its field (``client``,
+    ``assessment``) → the path from a row to the id that field must equal. The one definition
+    of scope that ``scope_condition`` (SQL) and ``in_scope`` (one fetched row) both read."""
+    paths = {
+        "client": getattr(model, "client_path", None),
+        "assessment": getattr(model, "assessment_path", None),
+    }
+    return {field: path for field, path in paths.items() if path is not None}
+
+
 def scope_condition(model: type[Model], memberships: str) -> Q:
     """The membership row lets its user see a row of ``model``: unlimited, or in its scope."""
     condition = Q(**{f"{memberships}__client__isnull": True}) & Q(
         **{f"{memberships}__assessment__isnull": True}
     )
-    client_path = getattr(model, "client_path", None)
-    if client_path is not None:
-        condition |= Q(**{f"{memberships}__client": F(client_path)})
-    assessment_path = getattr(model, "assessment_path", None)
-    if assessment_path is not None:
-        condition |= Q(**{f"{memberships}__assessment": F(assessment_path)})
+    for field, path in scope_fields(model).items():
+        condition |= Q(**{f"{memberships}__{field}": F(path)})
     return condition
+
+
+def in_scope(model: type[Model], member: dict[str, int | None], row: dict[str, int | None]) -> bool:
+    """``scope_condition`` decided in Python for one row: ``member`` holds the membership's
+    ``client`` and ``assessment`` ids, ``row`` the row's ids at ``scope_fields`` paths. As in
+    SQL, an empty id equals nothing: a membership limited to an assessment never matches a
+    row's missing client."""
+    if member["client"] is None and member["assessment"] is None:
+        return True
+    return any(
+        member[field] is not None and member[field] == row[field] for field in scope_fields(model)
+    )
+
+
+def memberships_path(model: type[Model]) -> str:
+    """The lookup from a row of ``model`` to its workspace's memberships."""
+    path = model.workspace_path
+    return "memberships" if path == "pk" else f"{path}__memberships"
 
 
 def scoped(queryset: QuerySet | type[Model], user) -> QuerySet:
@@ -74,8 +99,7 @@ def scoped(queryset: QuerySet | type[Model], user) -> QuerySet:
         queryset = queryset._default_manager.all()
     if not user.is_authenticated:
         return queryset.none()
-    path = queryset.model.workspace_path
-    memberships = "memberships" if path == "pk" else f"{path}__memberships"
+    memberships = memberships_path(queryset.model)
     return queryset.filter(
         Q(**{f"{memberships}__user": user}) & scope_condition(queryset.model, memberships)
     ).annotate(
@@ -101,10 +125,39 @@ def is_limited(obj: Model) -> bool:
 
 
 def get_for_user(user, queryset: QuerySet | type[Model], action: str = VIEW, **lookup):
-    """Fetch one workspace-owned object for ``user`` or raise 404; 403 if the role forbids."""
-    obj = scoped(queryset, user).filter(**lookup).first()
-    if obj is None:
+    """Fetch one workspace-owned object for ``user`` or raise 404; 403 if the role forbids.
+
+    ``lookup`` names one object (a primary key). The row is read with the user's membership
+    of its workspace (one per workspace, an indexed join) and the scope is decided by
+    ``in_scope``, the rule ``scoped`` applies in SQL: the same answer for a lower price than
+    compiling the scope condition on every request. Annotated as by ``scoped``.
+    """
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    if not user.is_authenticated:
+        raise Http404("No such object in your workspaces.")
+    model = queryset.model
+    memberships = memberships_path(model)
+    paths = scope_fields(model)
+    rows = (
+        queryset.filter(**{f"{memberships}__user": user}, **lookup)
+        .annotate(
+            member_role=F(f"{memberships}__role"),
+            member_client_id=F(f"{memberships}__client"),
+            member_assessment_id=F(f"{memberships}__assessment"),
+            **{f"scope_{field}_id": F(path) for field, path in paths.items()},
+        )
+        .order_by()[:1]
+    )
+    obj = next(iter(rows), None)
+    if obj is None or not in_scope(model, *fetched_scope(obj, paths)):
         raise Http404("No such object in your workspaces.")
     if not role_allows(obj.member_role, action):
         raise PermissionDenied(f"Your role ({obj.member_role}) cannot do this.")
     return obj
+
+
+def fetched_scope(obj: Model, paths: dict[str, str]) -> tuple[dict, dict]:
+    """The membership's and the row's scope ids, as annotated by ``get_for_user``."""
+    member = {"client": obj.member_client_id, "assessment": obj.member_assessment_id}
+    return member, {field: getattr(obj, f"scope_{field}_id") for field in paths}

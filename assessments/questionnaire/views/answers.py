@@ -16,6 +16,7 @@ from assessments.questionnaire.forms import AnswerForm, ConsultantNotesForm
 from assessments.questionnaire.models import Answer, AnswerState
 from assessments.questionnaire.selectors import (
     answer_refusal,
+    answer_snapshot,
     area_answers,
     area_assignees,
     area_page_inputs,
@@ -249,14 +250,15 @@ def answer_view(request, assessment_id, question_key):
         return reswap(retarget(response, f"#{question.dom_id}"), "outerHTML")
     if request.htmx:
         # The card's "carried over" flag goes with the save; only a flagged card has one.
-        was_carried = bool((question.current_answer or {}).get("carried_over"))
+        replaced = answer_snapshot(question)
+        was_carried = bool(replaced and replaced["carried_over"])
         context = {
             "base_version": answer.version,
             "answer": answer,
             "saved": True,
             "was_carried": was_carried,
             # A first answer changes the area's count: the page's counters follow (out of band).
-            "progress": None if question.current_answer else first_answer_progress(question),
+            "progress": None if replaced else first_answer_progress(question),
         }
         return render(request, f"{AREA_BODY}#save_status", context)
     messages.success(request, "Answer saved.")

@@ -301,3 +301,80 @@ def test_scoping_joins_the_membership_once(model, db):
 
     sql = str(access.scoped(apps.get_model(model), UserFactory()).query)
     assert sql.count('JOIN "workspaces_membership"') == 1
+
+
+@pytest.fixture
+def every_membership_kind(make_member, bank_version):
+    """A workspace with a system of a client, a system of none and a second client; one member
+    of each kind (whole workspace, limited to each client, limited to each assessment) and a
+    member of another workspace; the objects they may or may not reach."""
+    from tests.factories import AnswerFactory
+
+    owner = make_member(Role.OWNER)
+    workspace = owner.workspace
+    client, other_client = ClientFactory(workspace=workspace), ClientFactory(workspace=workspace)
+    of_client = AssessmentFactory(
+        system__workspace=workspace, system__client=client, bank_version=bank_version
+    )
+    sibling = AssessmentFactory(system=of_client.system, bank_version=bank_version)
+    of_no_client = AssessmentFactory(system__workspace=workspace, bank_version=bank_version)
+    question = bank_version.questions.first()
+    answers = [AnswerFactory(assessment=a, question=question) for a in (of_client, of_no_client)]
+    members = [
+        owner,
+        make_member(Role.VIEWER, workspace=workspace),
+        *(
+            MembershipFactory(workspace=workspace, role=Role.CONTRIBUTOR, **scope)
+            for scope in (
+                {"client": client},
+                {"client": other_client},
+                {"assessment": of_client},
+                {"assessment": sibling},
+                {"assessment": of_no_client},
+            )
+        ),
+        make_member(Role.OWNER),  # another workspace
+    ]
+    objects = [
+        workspace,
+        client,
+        other_client,
+        of_client.system,
+        of_no_client.system,
+        of_client,
+        sibling,
+        of_no_client,
+        *answers,
+    ]
+    return members, objects
+
+
+def test_one_object_lookup_and_scoped_lists_agree_on_every_membership_kind(
+    every_membership_kind,
+):
+    """``get_for_user`` decides scope in Python (``in_scope``), lists decide it in SQL
+    (``scoped``): for every member and object both say the same, with the same annotations."""
+    from django.http import Http404
+
+    from assessments.workspaces import access
+
+    members, objects = every_membership_kind
+    reached = 0
+    for member in members:
+        for obj in objects:
+            model = type(obj)
+            listed = access.scoped(model, member.user).filter(pk=obj.pk).first()
+            try:
+                fetched = access.get_for_user(member.user, model, pk=obj.pk)
+            except Http404:
+                fetched = None
+            where = f"{member.role} {member.client_id=} {member.assessment_id=} on {obj!r}"
+            assert (listed is None) == (fetched is None), where
+            if fetched is not None:
+                reached += 1
+                annotations = ("member_role", "member_client_id", "member_assessment_id")
+                assert [getattr(fetched, name) for name in annotations] == [
+                    getattr(listed, name) for name in annotations
+                ], where
+    # Whole-workspace members reach all 10 objects; each limited member some, never all.
+    assert 20 < reached < len(members) * len(objects)
