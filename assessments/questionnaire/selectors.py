@@ -36,8 +36,8 @@ from assessments.workspaces.models import (
     Role,
     person_name,
 )
-from assessments.workspaces.selectors import members_who_can_see
-from config.fragments import InputRows, row_values
+from assessments.workspaces.selectors import assessment_rows, members_who_can_see
+from config.fragments import InputRows
 
 
 @dataclass(frozen=True)
@@ -153,16 +153,11 @@ def area_page_inputs(assessment: Assessment, area: str, user) -> tuple:
     the cards), this area's answers in full with who gave them; the area assignments with
     their people; whether consultant notes are shown. A digest of these names the rendered
     page in the cache (config/fragments.py), so a change to any of them renders it afresh."""
-    system = assessment.system
     return (
-        row_values(assessment),
-        (assessment.member_role, assessment.member_client_id, assessment.member_assessment_id),
-        row_values(system),
-        row_values(system.workspace),
+        *assessment_rows(assessment),
         user.pk,
         area,
-        (assessment.bank_version_id, assessment.bank_version.content_hash),
-        custom_question_rows(system.workspace_id),
+        custom_question_rows(assessment.system.workspace_id),
         progress_rows(assessment.pk),
         area_answer_rows(assessment.pk, area),
         assignment_rows(assessment.pk),

@@ -27,10 +27,10 @@ from assessments.results.domain.scoring import (
 )
 from assessments.results.models import FindingReview, RoadmapEntry, RoadmapStatus
 from assessments.workspaces.models import Assessment, person_name
-from assessments.workspaces.selectors import members_who_can_see
+from assessments.workspaces.selectors import assessment_rows, members_who_can_see
 from checks.engine.ids import CHECK_TITLES
 from checks.selectors import burst_measurements, latest_burst, latest_evidence, latest_results
-from config.fragments import InputRows, row_values
+from config.fragments import InputRows
 
 PERSON_FIELDS = ("email", "first_name", "last_name")
 ANSWER_VALUES = ("question__key", "state", "level")  # all scoring reads of an answer
@@ -46,11 +46,7 @@ def page_inputs(assessment: Assessment) -> tuple:
     of them renders the pages afresh."""
     system = assessment.system
     return (
-        row_values(assessment),
-        (assessment.member_role, assessment.member_client_id, assessment.member_assessment_id),
-        row_values(system),
-        row_values(system.workspace),
-        (assessment.bank_version_id, assessment.bank_version.content_hash),
+        *assessment_rows(assessment),
         custom_question_rows(system.workspace_id),
         answer_rows(assessment.pk),
         review_rows(assessment.pk),

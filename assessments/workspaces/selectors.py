@@ -13,6 +13,7 @@ from assessments.workspaces.models import (
     invitation_token_hash,
     roles_up_to,
 )
+from config.fragments import row_values
 
 
 def assessment_for(user, assessment_id: int, action: str = access.VIEW) -> Assessment:
@@ -20,6 +21,20 @@ def assessment_for(user, assessment_id: int, action: str = access.VIEW) -> Asses
     workspace and bank version joined in: every assessment page shows them."""
     queryset = Assessment.objects.select_related("system__workspace", "bank_version")
     return access.get_for_user(user, queryset, action, pk=assessment_id)
+
+
+def assessment_rows(assessment: Assessment) -> tuple:
+    """The assessment as ``assessment_for`` read it -- its row, the reader's role and scope,
+    its system's and workspace's rows, its bank version -- as plain values: the start of
+    every kept page's inputs (config/fragments.py). No query."""
+    system = assessment.system
+    return (
+        row_values(assessment),
+        (assessment.member_role, assessment.member_client_id, assessment.member_assessment_id),
+        row_values(system),
+        row_values(system.workspace),
+        (assessment.bank_version_id, assessment.bank_version.content_hash),
+    )
 
 
 def shared_with(user) -> tuple[QuerySet, QuerySet]:

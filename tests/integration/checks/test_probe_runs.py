@@ -96,14 +96,15 @@ def test_a_run_is_queued_and_its_task_sent_only_after_commit(
 def test_a_run_that_cannot_reach_the_task_queue_fails_at_once(
     system, owner, monkeypatch, django_capture_on_commit_callbacks
 ):
+    from celery import current_app
     from kombu.exceptions import OperationalError
-
-    from config.celery import app
 
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(app, "send_task", broker_down)
+    # The app that queues is the current one (config/enqueue.py): a test that made another
+    # Celery app current earlier in the run must not let the real broker take this send.
+    monkeypatch.setattr(current_app._get_current_object(), "send_task", broker_down)
     TargetFactory(system=system)
     with django_capture_on_commit_callbacks(execute=True):
         run = probe_run_start(system, owner.user)

@@ -16,30 +16,18 @@ from assessments.api.models import BacklogExport
 from assessments.questionnaire.models import Answer
 from assessments.questionnaire.services import (
     answer_consultant_notes_save,
-    answers_import,
     assessment_submit,
     assignment_set,
 )
 from assessments.workspaces.models import Role
 from checks.models import ProbeResult, ProbeRun
-from tests.factories import AssessmentFactory, MembershipFactory
+from tests.factories import MembershipFactory
 from tests.integration.questionnaire.test_custom_questions import VALID as CUSTOM_QUESTION
-from tests.profiles import early_startup
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 TOKENS = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
 PAGES = ("results", "roadmap")
 BACKUPS = "database.backups_and_restores"
-
-
-@pytest.fixture
-def startup(owner, bank_version):
-    """The early-startup profile aiming at 100K users: about a hundred gaps and steps."""
-    assessment = AssessmentFactory(
-        system__workspace=owner.workspace, system__target_users=100_000, bank_version=bank_version
-    )
-    answers_import(assessment, early_startup(), owner.user)
-    return assessment
 
 
 def shown(client, name, assessment) -> str:

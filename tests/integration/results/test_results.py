@@ -6,20 +6,9 @@ from assessments.bank.models import Question
 from assessments.questionnaire.services import answers_import
 from assessments.results.models import RoadmapEntry
 from assessments.workspaces.models import Role, person_name
-from tests.factories import AssessmentFactory
-from tests.profiles import early_startup, growing_product
+from tests.profiles import growing_product
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def startup(owner, bank_version):
-    """The early-startup profile (mostly level 0-1) aiming at 100K users."""
-    assessment = AssessmentFactory(
-        system__workspace=owner.workspace, system__target_users=100_000, bank_version=bank_version
-    )
-    answers_import(assessment, early_startup(), owner.user)
-    return assessment
 
 
 def roadmap_keys(response) -> list[str]:

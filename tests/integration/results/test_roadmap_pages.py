@@ -9,23 +9,11 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from assessments.audit.models import AuditEvent
-from assessments.questionnaire.services import answers_import
 from assessments.results.models import RoadmapEntry
 from assessments.results.views import FOLD_ABOVE
 from assessments.workspaces.models import Role
-from tests.factories import AssessmentFactory
-from tests.profiles import early_startup
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def startup(owner, bank_version):
-    assessment = AssessmentFactory(
-        system__workspace=owner.workspace, system__target_users=100_000, bank_version=bank_version
-    )
-    answers_import(assessment, early_startup(), owner.user)
-    return assessment
 
 
 def rows_of(response):
