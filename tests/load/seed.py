@@ -1,5 +1,6 @@
 """Seed the load-test database: one account, workspace, system and full assessment per
-simulated person, so nobody waits on anybody else's optimistic version.
+simulated person, so nobody waits on anybody else's optimistic version; and a few
+consultants who are members of every one of those workspaces.
 
 Run by ``tests/load/run.py`` with the load environment; writes what the locustfile needs to
 the JSON file given as the first argument.
@@ -19,11 +20,12 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from assessments.bank.models import Question  # noqa: E402
 from assessments.bank.services import shipped_bank_version  # noqa: E402
 from assessments.questionnaire.services import answers_import  # noqa: E402
-from assessments.workspaces.models import Assessment, Membership, System  # noqa: E402
+from assessments.workspaces.models import Assessment, Membership, Role, System  # noqa: E402
 from assessments.workspaces.services import system_save, user_signup  # noqa: E402
 from tests.profiles import early_startup  # noqa: E402
 
 PASSWORD = "load-test-password-1"
+REVIEWERS = 4  # consultants reading everyone's pages while the people answer
 
 
 def seed(people: int, target_url: str) -> dict:
@@ -62,7 +64,25 @@ def seed(people: int, target_url: str) -> dict:
                 "versions": versions,
             }
         )
-    return {"questions": questions, "accounts": accounts}
+    reviewers = []
+    for index in range(REVIEWERS):
+        email = f"load-reviewer-{index}@scaleready.local"
+        user = get_user_model().objects.filter(username=email).first()
+        if user is None:
+            user = user_signup(email=email, password=PASSWORD, name=f"Reviewer {index}")
+        for account in accounts:
+            workspace = System.objects.get(pk=account["system_id"]).workspace
+            Membership.objects.get_or_create(
+                workspace=workspace, user=user, defaults={"role": Role.CONSULTANT}
+            )
+        reviewers.append({"email": email, "password": PASSWORD})
+    assessments = [account["assessment_id"] for account in accounts]
+    return {
+        "questions": questions,
+        "accounts": accounts,
+        "reviewers": reviewers,
+        "assessments": assessments,
+    }
 
 
 if __name__ == "__main__":
