@@ -47,15 +47,16 @@ def row_values(obj) -> tuple:
     return tuple(getattr(obj, field.attname) for field in obj._meta.concrete_fields)
 
 
-class InputRows:
-    """One read of a page's inputs, its SQL compiled once per process.
+class CompiledRows:
+    """A read that runs on every request, its SQL compiled once per process.
 
-    Django compiles a queryset's SQL each time it runs (a few tenths of a millisecond, most
-    of what serving a kept page costs), and these reads run on every request. ``build`` makes
-    the queryset from its arguments; it is compiled once with stand-in values, and each call
-    runs that SQL with the real ones, returning the rows as the database gives them (no field
-    conversions: they are only hashed). ``build`` takes plain values (ids, names) and must use
-    each as a query parameter, never to choose what the query looks like.
+    Django compiles a queryset's SQL each time it runs (a few tenths of a millisecond, ten
+    times what running it costs), which is most of what serving a kept page costs: its
+    inputs are read on every request. ``build`` makes the queryset from its arguments; it is
+    compiled once with stand-in values, and each call runs that SQL with the real ones,
+    returning the rows as the database gives them (no field conversions: use it for values
+    that are hashed, or plain ids, names and flags). ``build`` takes plain values (ids,
+    names) and must use each as a query parameter, never to choose what the query looks like.
     """
 
     STAND_INS = (-7_000_001, -7_000_002, -7_000_003)

@@ -5,7 +5,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from assessments.api.domain.tokens import looks_like_token, token_hash
 from assessments.api.models import AcceptedRun, ApiToken, BacklogExport
 from assessments.workspaces.models import Membership
-from config.fragments import InputRows
+from config.fragments import CompiledRows
 
 
 def token_for_secret(secret: str) -> ApiToken | None:
@@ -40,7 +40,7 @@ def exported_hashes(system, export_format: str) -> dict[str, str]:
 
 # The system's exports as stored, by system id: an input of the roadmap page, which shows
 # them (config/fragments.py).
-export_rows = InputRows(
+export_rows = CompiledRows(
     lambda system_id: (
         BacklogExport.objects.filter(system=system_id)
         .order_by("pk")

@@ -1,7 +1,7 @@
 """Reads of the stored question bank."""
 
 from assessments.bank.models import BankVersion, Question
-from config.fragments import InputRows
+from config.fragments import CompiledRows
 
 
 def latest_bank_version() -> BankVersion | None:
@@ -11,7 +11,7 @@ def latest_bank_version() -> BankVersion | None:
 
 # A workspace's custom questions as stored, by workspace id: an input of the pages built from
 # them (config/fragments.py).
-custom_question_rows = InputRows(
+custom_question_rows = CompiledRows(
     lambda workspace_id: (
         Question.objects.filter(workspace=workspace_id).order_by("pk").values_list()
     )

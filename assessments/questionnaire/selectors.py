@@ -37,7 +37,7 @@ from assessments.workspaces.models import (
     person_name,
 )
 from assessments.workspaces.selectors import assessment_rows, members_who_can_see
-from config.fragments import InputRows
+from config.fragments import CompiledRows
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,20 @@ def consultant_notes_shown(assessment: Assessment) -> bool:
         return cached
     role = getattr(assessment, "member_role", None)
     shown = access.role_allows(role, access.CONSULT) and (
-        role == Role.CONSULTANT
-        or Membership.objects.filter(
-            workspace_id=assessment.system.workspace_id, role=Role.CONSULTANT
-        ).exists()
+        role == Role.CONSULTANT or bool(consultant_rows(assessment.system.workspace_id))
     )
     assessment._consultant_notes_shown = shown
     return shown
 
+
+# Whether a workspace has a consultant: every assessment page asks (compiled once).
+consultant_rows = CompiledRows(
+    lambda workspace_id: (
+        Membership.objects.filter(workspace=workspace_id, role=Role.CONSULTANT)
+        .order_by()
+        .values_list("pk")[:1]
+    )
+)
 
 SEARCH_LIMIT = 30  # questions listed for a search; the person narrows the words beyond that
 
@@ -165,12 +171,12 @@ def area_page_inputs(assessment: Assessment, area: str, user) -> tuple:
     )
 
 
-progress_rows = InputRows(
+progress_rows = CompiledRows(
     lambda assessment_id: (
         Answer.objects.filter(assessment=assessment_id).order_by("pk").values_list(*PROGRESS_VALUES)
     )
 )
-area_answer_rows = InputRows(
+area_answer_rows = CompiledRows(
     lambda assessment_id, area: (
         Answer.objects.filter(assessment=assessment_id, question__area=area)
         .order_by("pk")
@@ -180,7 +186,7 @@ area_answer_rows = InputRows(
         )
     )
 )
-assignment_rows = InputRows(
+assignment_rows = CompiledRows(
     lambda assessment_id: (
         AreaAssignment.objects.filter(assessment=assessment_id)
         .order_by("pk")

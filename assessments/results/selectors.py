@@ -30,7 +30,7 @@ from assessments.workspaces.models import Assessment, person_name
 from assessments.workspaces.selectors import assessment_rows, members_who_can_see
 from checks.engine.ids import CHECK_TITLES
 from checks.selectors import burst_measurements, latest_burst, latest_evidence, latest_results
-from config.fragments import InputRows
+from config.fragments import CompiledRows
 
 PERSON_FIELDS = ("email", "first_name", "last_name")
 ANSWER_VALUES = ("question__key", "state", "level")  # all scoring reads of an answer
@@ -64,27 +64,27 @@ def fields_and_people(model, person: str) -> list[str]:
     ]
 
 
-answer_rows = InputRows(
+answer_rows = CompiledRows(
     lambda assessment_id: (
         Answer.objects.filter(assessment=assessment_id).order_by("pk").values_list(*ANSWER_VALUES)
     )
 )
-review_rows = InputRows(
+review_rows = CompiledRows(
     lambda assessment_id: (
         FindingReview.objects.filter(assessment=assessment_id)
         .order_by("pk")
         .values_list(*fields_and_people(FindingReview, "updated_by"))
     )
 )
-entry_rows = InputRows(
+entry_rows = CompiledRows(
     lambda assessment_id: (
         RoadmapEntry.objects.filter(assessment=assessment_id)
         .order_by("pk")
         .values_list(*fields_and_people(RoadmapEntry, "owner_member__user"))
     )
 )
-evidence_rows = InputRows(lambda system_id: latest_results(system_id).values_list())
-burst_rows = InputRows(lambda system_id: burst_measurements(system_id)[:1])
+evidence_rows = CompiledRows(lambda system_id: latest_results(system_id).values_list())
+burst_rows = CompiledRows(lambda system_id: burst_measurements(system_id)[:1])
 
 
 def assessment_results(

@@ -99,9 +99,14 @@ def scoped(queryset: QuerySet | type[Model], user) -> QuerySet:
         queryset = queryset._default_manager.all()
     if not user.is_authenticated:
         return queryset.none()
+    return scoped_for_member(queryset, user.pk)
+
+
+def scoped_for_member(queryset: QuerySet, user_id: int) -> QuerySet:
+    """``scoped`` for a signed-in user known by id (a compiled read takes ids, not users)."""
     memberships = memberships_path(queryset.model)
     return queryset.filter(
-        Q(**{f"{memberships}__user": user}) & scope_condition(queryset.model, memberships)
+        Q(**{f"{memberships}__user": user_id}) & scope_condition(queryset.model, memberships)
     ).annotate(
         member_role=F(f"{memberships}__role"),
         member_client_id=F(f"{memberships}__client"),

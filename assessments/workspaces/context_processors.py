@@ -2,6 +2,7 @@ from django.utils.functional import SimpleLazyObject
 
 from assessments.workspaces import access
 from assessments.workspaces.models import Workspace
+from config.fragments import CompiledRows
 
 
 def workspace_nav(request):
@@ -19,7 +20,21 @@ def workspace_nav(request):
     return {"nav_workspaces": SimpleLazyObject(lambda: workspaces_of(user))}
 
 
+# Every page with the layout reads these: compiled once (config/fragments.py).
+nav_rows = CompiledRows(
+    lambda user_id: access.scoped_for_member(Workspace.objects.all(), user_id).values_list(
+        "pk", "name", "member_role"
+    )
+)
+
+
 def workspaces_of(user) -> list[Workspace]:
+    """The workspaces the switcher lists, each with the user's role in it."""
     if not user.is_authenticated:
         return []
-    return list(access.scoped(Workspace, user).only("pk", "name"))
+    workspaces = []
+    for pk, name, role in nav_rows(user.pk):
+        workspace = Workspace(pk=pk, name=name)
+        workspace.member_role = role
+        workspaces.append(workspace)
+    return workspaces

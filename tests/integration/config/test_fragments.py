@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from assessments.questionnaire.models import Answer, AnswerState
 from config import fragments
-from config.fragments import InputRows, cached_fragment, fragment_key
+from config.fragments import CompiledRows, cached_fragment, fragment_key
 from tests.factories import AnswerFactory, AssessmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_a_read_is_compiled_once_and_runs_with_each_calls_values(bank_version):
             AnswerFactory(
                 assessment=assessment, question=question, state=AnswerState.UNKNOWN, level=None
             )
-    rows = InputRows(states)
+    rows = CompiledRows(states)
     for assessment in (first, second, first):
         expected = tuple(states(assessment.pk, "database"))
         assert rows(assessment.pk, "database") == expected
@@ -44,7 +44,7 @@ def test_a_read_is_compiled_once_and_runs_with_each_calls_values(bank_version):
 
 
 def test_a_read_that_does_not_use_an_argument_as_a_parameter_is_refused():
-    rows = InputRows(lambda assessment_id: Answer.objects.order_by("pk").values_list("pk"))
+    rows = CompiledRows(lambda assessment_id: Answer.objects.order_by("pk").values_list("pk"))
     with pytest.raises(ValueError, match="must be a parameter"):
         rows(1)
 
