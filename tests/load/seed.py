@@ -28,6 +28,12 @@ PASSWORD = "load-test-password-1"
 REVIEWERS = 4  # consultants reading everyone's pages while the people answer
 
 
+def account_for(email: str, name: str):
+    """The seeded account of ``email``, signed up on the first run (runs reuse the database)."""
+    user = get_user_model().objects.filter(username=email).first()
+    return user or user_signup(email=email, password=PASSWORD, name=name)
+
+
 def seed(people: int, target_url: str) -> dict:
     bank_version = shipped_bank_version()
     questions = list(
@@ -38,9 +44,7 @@ def seed(people: int, target_url: str) -> dict:
     accounts = []
     for index in range(people):
         email = f"load-{index}@scaleready.local"
-        user = get_user_model().objects.filter(username=email).first()
-        if user is None:
-            user = user_signup(email=email, password=PASSWORD, name=f"Load {index}")
+        user = account_for(email, f"Load {index}")
         workspace = Membership.objects.filter(user=user).first().workspace
         system = workspace.systems.first()
         if system is None:
@@ -67,9 +71,7 @@ def seed(people: int, target_url: str) -> dict:
     reviewers = []
     for index in range(REVIEWERS):
         email = f"load-reviewer-{index}@scaleready.local"
-        user = get_user_model().objects.filter(username=email).first()
-        if user is None:
-            user = user_signup(email=email, password=PASSWORD, name=f"Reviewer {index}")
+        user = account_for(email, f"Reviewer {index}")
         for account in accounts:
             workspace = System.objects.get(pk=account["system_id"]).workspace
             Membership.objects.get_or_create(
