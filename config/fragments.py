@@ -17,7 +17,7 @@ from functools import cache as once
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -112,13 +112,14 @@ def cached_fragment(
     """``template`` rendered with ``build_context()``, from the cache when ``inputs`` are the
     same as when it was last rendered; ``build_context`` runs only when they are not."""
     key = fragment_key(name, inputs)
-    kept = cache.get(key) if settings.SCALEREADY_FRAGMENT_CACHE else None
+    pages = caches["pages"]
+    kept = pages.get(key) if settings.SCALEREADY_FRAGMENT_CACHE else None
     if kept is None:
         html = render_to_string(template, build_context() | {"csrf_token": CSRF_PLACEHOLDER})
         if settings.SCALEREADY_FRAGMENT_CACHE:
             # Pages are repetitive markup: compressed they take a tenth of the memory.
             kept = zlib.compress(html.encode(), 1)
-            cache.set(key, kept, settings.SCALEREADY_FRAGMENT_CACHE_SECONDS)
+            pages.set(key, kept, settings.SCALEREADY_FRAGMENT_CACHE_SECONDS)
     else:
         html = zlib.decompress(kept).decode()
     # Our own templates rendered it, escaping as they do: the markup is safe as it stands.

@@ -257,6 +257,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ScaleReady <noreply@l
 # Shared by the web processes and the worker (portfolio analytics are cached per workspace):
 # Redis when CACHE_URL is set, otherwise files under VAR_DIR (per-process memory would let
 # one gunicorn worker serve tables another has already invalidated).
+# Kept pages (config/fragments.py) have a cache of their own: they come and go with every
+# change, and in files their numbers would cull the counters and tables of the default one.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -267,7 +269,18 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(VAR_DIR / "cache"),
         "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+    "pages": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["CACHE_URL"],
+        "KEY_PREFIX": "pages",
     }
+    if os.environ.get("CACHE_URL")
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache-pages"),
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 # Rendered results, roadmap and area parts, cached under a digest of their inputs
 # (config/fragments.py): never stale, so on by default; off renders every request afresh.

@@ -22,11 +22,12 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Every test starts with an empty shared cache: test databases reuse row ids, and
-    cached tables, rate-limit counters and lock-outs are keyed by them."""
-    from django.core.cache import cache
+    """Every test starts with empty shared caches: test databases reuse row ids, and
+    cached tables, rate-limit counters, lock-outs and kept pages are keyed by them."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all(initialized_only=False):
+        cache.clear()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 that follow their inputs and the code, and tokens that are each reader's own."""
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -74,6 +75,10 @@ def test_a_kept_part_carries_each_readers_own_csrf_token(settings, tmp_path):
         request = RequestFactory().get("/")
         pages.append((request, cached_fragment(request, "part", ("same",), "part.html", build)))
     assert len(builds) == 1  # the second reader was served the kept part
+    # ... from the pages' own cache: their numbers never cull the default cache's counters.
+    key = fragment_key("part", ("same",))
+    assert caches["pages"].get(key) is not None
+    assert caches["default"].get(key) is None
     for request, page in pages:
         assert "&lt;kept&gt;" in page
         assert request.META["CSRF_COOKIE"]  # the reader got a token of their own ...

@@ -6,7 +6,7 @@ the page served is, byte for byte, the page a fresh render gives: a kept page is
 import re
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -58,7 +58,7 @@ def test_a_second_look_is_served_from_the_cache_without_scoring(startup, owner, 
     client = login(owner.user)
     for name in PAGES:
         shown(client, name, startup)  # the roadmap's first look sets its review baseline
-        cache.clear()
+        caches["pages"].clear()
         with CaptureQueriesContext(connection) as rendering:
             first = shown(client, name, startup)
         with CaptureQueriesContext(connection) as kept:

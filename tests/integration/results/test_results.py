@@ -1,5 +1,5 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 
 from assessments.bank.models import Question
@@ -211,7 +211,7 @@ def test_results_and_roadmap_queries_do_not_grow_with_the_bank(
     # The roadmap reads one more input than the results: its items' exports (the API's).
     pages = {"results": (RESULTS_QUERIES, KEPT_QUERIES), "roadmap": (19, KEPT_QUERIES + 1)}
     for name, (rendered, kept) in pages.items():
-        cache.clear()
+        caches["pages"].clear()
         # Rendered: the page's inputs (below), then what scoring reads -- the questions,
         # answers, finding reviews and probe evidence -- and what each page adds (the first
         # steps; when items were exported). The members the owner picker offers are read by
