@@ -32,7 +32,8 @@ RESPONSE_DELAY = 0.2
 def generous_limits(settings):
     settings.SCALEREADY_API_RATE_REQUESTS = 10**9
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "b"}
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "b"},
     }
 
 

@@ -83,7 +83,8 @@ class Bearer:
 def generous_limits(settings):
     settings.SCALEREADY_API_RATE_REQUESTS = 1_000_000
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"}
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"},
     }
 
 

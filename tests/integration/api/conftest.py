@@ -45,5 +45,6 @@ def api_client(owner):
 def own_cache(settings):
     """Rate-limit counters in a fresh in-memory cache, so runs never share windows."""
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"},
     }
