@@ -47,6 +47,17 @@ def row_values(obj) -> tuple:
     return tuple(getattr(obj, field.attname) for field in obj._meta.concrete_fields)
 
 
+PERSON_FIELDS = ("email", "first_name", "last_name")  # what pages show of a person
+
+
+def fields_and_people(model, person: str) -> list[str]:
+    """Every stored field of ``model`` and the name and e-mail of the person at ``person``
+    (a lookup path to a user): a kept page's read of rows that name people."""
+    return [field.attname for field in model._meta.concrete_fields] + [
+        f"{person}__{field}" for field in PERSON_FIELDS
+    ]
+
+
 class CompiledRows:
     """A read that runs on every request, its SQL compiled once per process.
 

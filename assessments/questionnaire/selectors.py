@@ -37,7 +37,7 @@ from assessments.workspaces.models import (
     person_name,
 )
 from assessments.workspaces.selectors import assessment_rows, members_who_can_see
-from config.fragments import CompiledRows
+from config.fragments import CompiledRows, fields_and_people
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,6 @@ def with_area_counts(questions: QuerySet, assessment: Assessment) -> QuerySet:
     )
 
 
-PERSON_FIELDS = ("email", "first_name", "last_name")
 PROGRESS_VALUES = ("pk", "question_id", "state", "level", "carried_over", "version")
 
 
@@ -180,17 +179,14 @@ area_answer_rows = CompiledRows(
     lambda assessment_id, area: (
         Answer.objects.filter(assessment=assessment_id, question__area=area)
         .order_by("pk")
-        .values_list(
-            *[field.attname for field in Answer._meta.concrete_fields],
-            *[f"answered_by__{field}" for field in PERSON_FIELDS],
-        )
+        .values_list(*fields_and_people(Answer, "answered_by"))
     )
 )
 assignment_rows = CompiledRows(
     lambda assessment_id: (
         AreaAssignment.objects.filter(assessment=assessment_id)
         .order_by("pk")
-        .values_list("area", "user_id", *[f"user__{field}" for field in PERSON_FIELDS])
+        .values_list(*fields_and_people(AreaAssignment, "user"))
     )
 )
 

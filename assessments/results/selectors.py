@@ -30,9 +30,8 @@ from assessments.workspaces.models import Assessment, person_name
 from assessments.workspaces.selectors import assessment_rows, members_who_can_see
 from checks.engine.ids import CHECK_TITLES
 from checks.selectors import burst_measurements, latest_burst, latest_evidence, latest_results
-from config.fragments import CompiledRows
+from config.fragments import CompiledRows, fields_and_people
 
-PERSON_FIELDS = ("email", "first_name", "last_name")
 ANSWER_VALUES = ("question__key", "state", "level")  # all scoring reads of an answer
 
 
@@ -55,13 +54,6 @@ def page_inputs(assessment: Assessment) -> tuple:
         burst_rows(system.pk),
         consultant_notes_shown(assessment),  # from the workspace's memberships
     )
-
-
-def fields_and_people(model, person: str) -> list[str]:
-    """Every stored field of ``model`` and the name and e-mail of the person it names."""
-    return [field.attname for field in model._meta.concrete_fields] + [
-        f"{person}__{field}" for field in PERSON_FIELDS
-    ]
 
 
 answer_rows = CompiledRows(

@@ -107,11 +107,16 @@ def scoped_for_member(queryset: QuerySet, user_id: int) -> QuerySet:
     memberships = memberships_path(queryset.model)
     return queryset.filter(
         Q(**{f"{memberships}__user": user_id}) & scope_condition(queryset.model, memberships)
-    ).annotate(
-        member_role=F(f"{memberships}__role"),
-        member_client_id=F(f"{memberships}__client"),
-        member_assessment_id=F(f"{memberships}__assessment"),
-    )
+    ).annotate(**member_annotations(memberships))
+
+
+def member_annotations(memberships: str) -> dict[str, F]:
+    """The membership that grants access, as ``scoped`` and ``get_for_user`` annotate it."""
+    return {
+        "member_role": F(f"{memberships}__role"),
+        "member_client_id": F(f"{memberships}__client"),
+        "member_assessment_id": F(f"{memberships}__assessment"),
+    }
 
 
 def limited(queryset: QuerySet) -> QuerySet:
@@ -147,9 +152,7 @@ def get_for_user(user, queryset: QuerySet | type[Model], action: str = VIEW, **l
     rows = (
         queryset.filter(**{f"{memberships}__user": user}, **lookup)
         .annotate(
-            member_role=F(f"{memberships}__role"),
-            member_client_id=F(f"{memberships}__client"),
-            member_assessment_id=F(f"{memberships}__assessment"),
+            **member_annotations(memberships),
             **{f"scope_{field}_id": F(path) for field, path in paths.items()},
         )
         .order_by()[:1]
