@@ -18,7 +18,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -56,41 +55,6 @@ def fields_and_people(model, person: str) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields] + [
         f"{person}__{field}" for field in PERSON_FIELDS
     ]
-
-
-class CompiledRows:
-    """A read that runs on every request, its SQL compiled once per process.
-
-    Django compiles a queryset's SQL each time it runs (a few tenths of a millisecond, ten
-    times what running it costs), which is most of what serving a kept page costs: its
-    inputs are read on every request. ``build`` makes the queryset from its arguments; it is
-    compiled once with stand-in values, and each call runs that SQL with the real ones,
-    returning the rows as the database gives them (no field conversions: use it for values
-    that are hashed, or plain ids, names and flags). ``build`` takes plain values (ids,
-    names) and must use each as a query parameter, never to choose what the query looks like.
-    """
-
-    STAND_INS = (-7_000_001, -7_000_002, -7_000_003)
-
-    def __init__(self, build: Callable):
-        self.build = build
-        self.compiled: tuple[str, list] | None = None
-
-    def __call__(self, *args) -> tuple:
-        if self.compiled is None:
-            stand_ins = self.STAND_INS[: len(args)]
-            sql, params = self.build(*stand_ins).query.sql_with_params()
-            # A text field's lookup turns its stand-in into a string: match by the digits.
-            marks = [str(stand_in) for stand_in in stand_ins]
-            slots = [marks.index(str(p)) if str(p) in marks else None for p in params]
-            if set(slots) - {None} != set(range(len(args))):
-                raise ValueError("Every argument must be a parameter of the query.")
-            self.compiled = (sql, [(slot, p) for slot, p in zip(slots, params, strict=True)])
-        sql, params = self.compiled
-        values = [args[slot] if slot is not None else constant for slot, constant in params]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            return tuple(cursor.fetchall())
 
 
 # Inputs that apps above a page's own app add to it: when a template tag of theirs shows

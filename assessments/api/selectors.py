@@ -5,7 +5,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from assessments.api.domain.tokens import looks_like_token, token_hash
 from assessments.api.models import AcceptedRun, ApiToken, BacklogExport
 from assessments.workspaces.models import Membership
-from config.fragments import CompiledRows
+from config.compiled import CompiledRows
 
 
 def token_for_secret(secret: str) -> ApiToken | None:

@@ -30,9 +30,12 @@ class BankVersion(models.Model):
 class QuestionQuerySet(models.QuerySet):
     def for_assessment(self, assessment) -> "QuestionQuerySet":
         """The assessment's bank version questions plus its workspace's custom questions."""
+        return self.in_bank_or_workspace(assessment.bank_version_id, assessment.system.workspace_id)
+
+    def in_bank_or_workspace(self, bank_version_id: int, workspace_id: int) -> "QuestionQuerySet":
+        """``for_assessment`` by ids (a compiled read is built from ids)."""
         return self.filter(
-            models.Q(bank_version=assessment.bank_version_id)
-            | models.Q(workspace=assessment.system.workspace_id)
+            models.Q(bank_version=bank_version_id) | models.Q(workspace=workspace_id)
         )
 
 

@@ -1,7 +1,7 @@
 """Reads of the stored question bank."""
 
 from assessments.bank.models import BankVersion, Question
-from config.fragments import CompiledRows
+from config.compiled import CompiledRows
 
 
 def latest_bank_version() -> BankVersion | None:

@@ -37,7 +37,8 @@ from assessments.workspaces.models import (
     person_name,
 )
 from assessments.workspaces.selectors import assessment_rows, members_who_can_see
-from config.fragments import CompiledRows, fields_and_people
+from config.compiled import CompiledObjects, CompiledRows
+from config.fragments import fields_and_people
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,16 @@ def question_search(assessment: Assessment, words: str) -> list[Question]:
     return list(found.only("key", "area", "text", "topic")[:SEARCH_LIMIT])
 
 
-def with_area_counts(questions: QuerySet, assessment: Assessment) -> QuerySet:
+def with_area_counts(
+    questions: QuerySet, bank_version_id: int, workspace_id: int, assessment_id: int
+) -> QuerySet:
     """Annotate ``area_total`` and ``area_answered``: how many questions the question's area
     has and how many of them are answered, read with the question itself, so the live counters
     a first answer changes cost no query of their own."""
-    in_area = Question.objects.for_assessment(assessment).filter(area=OuterRef("area"))
-    answered = Answer.objects.filter(assessment=assessment, question__area=OuterRef("area"))
+    in_area = Question.objects.in_bank_or_workspace(bank_version_id, workspace_id).filter(
+        area=OuterRef("area")
+    )
+    answered = Answer.objects.filter(assessment=assessment_id, question__area=OuterRef("area"))
     return questions.annotate(
         area_total=Subquery(in_area.order_by().values("area").annotate(n=Count("pk")).values("n")),
         area_answered=Coalesce(
@@ -146,6 +151,34 @@ def with_area_counts(questions: QuerySet, assessment: Assessment) -> QuerySet:
             0,
         ),
     )
+
+
+def question_to_save_query(
+    bank_version_id: int, workspace_id: int, assessment_id: int, key: str, *, area_counts: bool
+) -> QuerySet:
+    questions = Question.objects.in_bank_or_workspace(bank_version_id, workspace_id)
+    questions = questions_with_current_answer(questions.filter(key=key), assessment_id)
+    if area_counts:
+        return with_area_counts(questions, bank_version_id, workspace_id, assessment_id)
+    return questions
+
+
+# Every save reads its question this way: compiled once, with and without the area counters.
+QUESTION_TO_SAVE = {
+    area_counts: CompiledObjects(
+        lambda *ids, area_counts=area_counts: question_to_save_query(*ids, area_counts=area_counts)
+    )
+    for area_counts in (False, True)
+}
+
+
+def question_to_save(assessment: Assessment, key: str, *, area_counts: bool) -> Question | None:
+    """The assessment's question ``key`` with the answer a save replaces (``answer_snapshot``)
+    and, with ``area_counts``, its area's counters (``with_area_counts``); None if it has no
+    such question. One query, compiled once per process: every autosave makes it."""
+    ids = (assessment.bank_version_id, assessment.system.workspace_id, assessment.pk, key)
+    found = QUESTION_TO_SAVE[area_counts](*ids)
+    return found[0] if found else None
 
 
 PROGRESS_VALUES = ("pk", "question_id", "state", "level", "carried_over", "version")
@@ -414,7 +447,7 @@ def assignable_members(assessment):
     return [member.user for member in members]
 
 
-def questions_with_current_answer(questions: QuerySet, assessment: Assessment) -> QuerySet:
+def questions_with_current_answer(questions: QuerySet, assessment: Assessment | int) -> QuerySet:
     """Annotate the stored answer's audited fields and version (read back with
     ``answer_snapshot``), joined in the same query as the question so a save needs no extra
     read. One join rather than a subquery: the autosave runs this on every save, and a join of

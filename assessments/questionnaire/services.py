@@ -44,6 +44,7 @@ from assessments.workspaces.models import (
     Workspace,
 )
 from assessments.workspaces.services import system_save
+from config.compiled import update_rows
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,10 @@ def answer_save(
     before = answer_snapshot(question)
     if before is None or before.get("version") != base_version:
         before = Answer.objects.filter(**lookup).values(*ANSWER_SNAPSHOT_FIELDS).first()
-    updated = Answer.objects.filter(**lookup, version=base_version).update(
-        version=F("version") + 1, **fields
+    # Compiled once (config/compiled.py): every autosave runs it. The version it sets is the
+    # one the condition requires plus one, as ``F("version") + 1`` would.
+    updated = update_rows(
+        Answer, {**lookup, "version": base_version}, {**fields, "version": base_version + 1}
     )
     if not updated:
         raise AnswerConflict(current_answer(assessment, question))

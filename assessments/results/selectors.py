@@ -30,7 +30,8 @@ from assessments.workspaces.models import Assessment, person_name
 from assessments.workspaces.selectors import assessment_rows, members_who_can_see
 from checks.engine.ids import CHECK_TITLES
 from checks.selectors import burst_measurements, latest_burst, latest_evidence, latest_results
-from config.fragments import CompiledRows, fields_and_people
+from config.compiled import CompiledRows
+from config.fragments import fields_and_people
 
 ANSWER_VALUES = ("question__key", "state", "level")  # all scoring reads of an answer
 

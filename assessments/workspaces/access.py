@@ -14,11 +14,14 @@ is not theirs. A member limited to a client sees that client's systems (with the
 runs) and their assessments. Neither sees the workspace itself.
 """
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
 from assessments.workspaces.models import Role
+from config.compiled import CompiledObjects
 
 VIEW = "view"
 EDIT = "edit"  # systems, clients, assessments (start, assign, submit, reopen)
@@ -134,35 +137,60 @@ def is_limited(obj: Model) -> bool:
     )
 
 
-def get_for_user(user, queryset: QuerySet | type[Model], action: str = VIEW, **lookup):
+def get_for_user(user, queryset, action: str = VIEW, **lookup):
     """Fetch one workspace-owned object for ``user`` or raise 404; 403 if the role forbids.
 
     ``lookup`` names one object (a primary key). The row is read with the user's membership
     of its workspace (one per workspace, an indexed join) and the scope is decided by
     ``in_scope``, the rule ``scoped`` applies in SQL: the same answer for a lower price than
     compiling the scope condition on every request. Annotated as by ``scoped``.
+    ``queryset`` is a queryset, a model, or a ``MemberRead`` (the same read compiled once).
     """
-    if isinstance(queryset, type):
-        queryset = queryset._default_manager.all()
     if not user.is_authenticated:
         raise Http404("No such object in your workspaces.")
-    model = queryset.model
-    memberships = memberships_path(model)
-    paths = scope_fields(model)
-    rows = (
-        queryset.filter(**{f"{memberships}__user": user}, **lookup)
+    if isinstance(queryset, MemberRead):
+        rows = queryset(user.pk, **lookup)
+        model = queryset.model
+    else:
+        if isinstance(queryset, type):
+            queryset = queryset._default_manager.all()
+        rows = member_query(queryset, user.pk, **lookup)
+        model = queryset.model
+    obj = next(iter(rows), None)
+    if obj is None or not in_scope(model, *fetched_scope(obj, scope_fields(model))):
+        raise Http404("No such object in your workspaces.")
+    if not role_allows(obj.member_role, action):
+        raise PermissionDenied(f"Your role ({obj.member_role}) cannot do this.")
+    return obj
+
+
+def member_query(queryset: QuerySet, user_id: int, **lookup) -> QuerySet:
+    """``get_for_user``'s read: the object with the user's membership of its workspace and the
+    object's own scope ids annotated (``fetched_scope`` reads them back)."""
+    memberships = memberships_path(queryset.model)
+    paths = scope_fields(queryset.model)
+    return (
+        queryset.filter(**{f"{memberships}__user": user_id}, **lookup)
         .annotate(
             **member_annotations(memberships),
             **{f"scope_{field}_id": F(path) for field, path in paths.items()},
         )
         .order_by()[:1]
     )
-    obj = next(iter(rows), None)
-    if obj is None or not in_scope(model, *fetched_scope(obj, paths)):
-        raise Http404("No such object in your workspaces.")
-    if not role_allows(obj.member_role, action):
-        raise PermissionDenied(f"Your role ({obj.member_role}) cannot do this.")
-    return obj
+
+
+class MemberRead:
+    """``get_for_user``'s read of one object by primary key from the queryset ``base()``
+    makes, compiled once per process: for the access checks every request of a page makes
+    (compiling it cost more than running it)."""
+
+    def __init__(self, base: Callable[[], QuerySet]):
+        self.model = base().model
+        self.read = CompiledObjects(lambda user_id, pk: member_query(base(), user_id, pk=pk))
+
+    def __call__(self, user_id: int, *, pk) -> list[Model]:
+        # Prepared as a lookup prepares it: "12" is 12, "x" a ValueError as with filter(pk=).
+        return self.read(user_id, self.model._meta.pk.get_prep_value(pk))
 
 
 def fetched_scope(obj: Model, paths: dict[str, str]) -> tuple[dict, dict]:

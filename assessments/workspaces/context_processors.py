@@ -2,7 +2,7 @@ from django.utils.functional import SimpleLazyObject
 
 from assessments.workspaces import access
 from assessments.workspaces.models import Workspace
-from config.fragments import CompiledRows
+from config.compiled import CompiledRows
 
 
 def workspace_nav(request):

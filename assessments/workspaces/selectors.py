@@ -19,8 +19,12 @@ from config.fragments import row_values
 def assessment_for(user, assessment_id: int, action: str = access.VIEW) -> Assessment:
     """The assessment if ``user`` may do ``action`` on it (404/403 otherwise), with its system,
     workspace and bank version joined in: every assessment page shows them."""
-    queryset = Assessment.objects.select_related("system__workspace", "bank_version")
-    return access.get_for_user(user, queryset, action, pk=assessment_id)
+    return access.get_for_user(user, ASSESSMENT_READ, action, pk=assessment_id)
+
+
+ASSESSMENT_READ = access.MemberRead(
+    lambda: Assessment.objects.select_related("system__workspace", "bank_version")
+)
 
 
 def assessment_rows(assessment: Assessment) -> tuple:

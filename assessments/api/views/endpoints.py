@@ -39,7 +39,7 @@ from assessments.bank.models import Question
 from assessments.downloads import download_name
 from assessments.questionnaire.forms import AnswerForm
 from assessments.questionnaire.models import Answer
-from assessments.questionnaire.selectors import answer_refusal, questions_with_current_answer
+from assessments.questionnaire.selectors import answer_refusal, question_to_save
 from assessments.questionnaire.services import AnswerConflict, AnswerInvalid, answer_save
 from assessments.reports.models import ReportFile
 from assessments.reports.selectors import consultant_copy_exists, consultant_copy_name
@@ -226,10 +226,7 @@ def answers_list(
 def answer_put(request, assessment_id: int, question_key: str, payload: AnswerIn):
     principal = request.principal
     assessment = get_for_token(principal, ASSESSMENTS, pk=assessment_id)
-    questions = questions_with_current_answer(
-        Question.objects.for_assessment(assessment), assessment
-    )
-    question = questions.filter(key=question_key).first()
+    question = question_to_save(assessment, question_key, area_counts=False)
     if question is None:
         raise ApiProblem(404, "No such question in this assessment.")
     if refusal := answer_refusal(assessment, principal.user, question.area):

@@ -23,8 +23,7 @@ from assessments.questionnaire.selectors import (
     area_progress,
     consultant_notes_shown,
     current_answer,
-    questions_with_current_answer,
-    with_area_counts,
+    question_to_save,
 )
 from assessments.questionnaire.services import (
     AnswerConflict,
@@ -205,14 +204,15 @@ def answer_consultant_notes(request, assessment_id, question_key):
 def answer_view(request, assessment_id, question_key):
     """GET: one question's card (htmx) or its place on the area page. POST: save it."""
     assessment = assessment_for(request.user, assessment_id)
-    questions = Question.objects.for_assessment(assessment)
     first_answer = request.POST.get("base_version", "").strip().lstrip("0") == ""
     if request.method == "POST":
-        questions = questions_with_current_answer(questions, assessment)
-        if first_answer and request.htmx:
-            # A first answer moves the area's counters (out of band): read them now.
-            questions = with_area_counts(questions, assessment)
-    question = get_object_or_404(questions, key=question_key)
+        # A first answer moves the area's counters (out of band): read them with the question.
+        counts = first_answer and bool(request.htmx)
+        question = question_to_save(assessment, question_key, area_counts=counts)
+    else:
+        question = Question.objects.for_assessment(assessment).filter(key=question_key).first()
+    if question is None:
+        raise Http404("No such question in this assessment.")
     area_url = reverse("assessment_area", args=[assessment.pk, question.area])
     if request.method != "POST":
         if not request.htmx:
