@@ -12,13 +12,14 @@ from datetime import date
 
 from django.core.cache import cache
 
-from assessments.portfolio.domain.tables import Portfolio
+from assessments.portfolio.domain.tables import BuildShown, Portfolio
 from assessments.portfolio.selectors import (
     CACHE_VERSION,
     PortfolioFilters,
     data_stamp,
     portfolio_build,
     portfolio_cached,
+    portfolio_version,
 )
 from config.enqueue import enqueue_on_commit
 
@@ -30,17 +31,30 @@ PORTFOLIO_REBUILD_TASK = "portfolio.rebuild"
 REFRESH_CLAIM_SECONDS = 120
 
 
-def portfolio_current(workspace_id: int, filters: PortfolioFilters | None = None) -> Portfolio:
+def portfolio_current(
+    workspace_id: int, filters: PortfolioFilters | None = None, stamp: str | None = None
+) -> Portfolio:
     """The tables for a page: fresh from the cache, else the latest build (``stale``) while
-    a worker rebuilds them; built here only when the workspace was never built."""
+    a worker rebuilds them; built here only when the workspace was never built. ``stamp``:
+    the data stamp when the request has read it already."""
     filters = filters or PortfolioFilters()
-    stamp = data_stamp(workspace_id)
+    stamp = stamp or data_stamp(workspace_id)
     cached = portfolio_cached(workspace_id, filters, stamp)
     if cached is None:
         return portfolio_build(workspace_id, filters, stamp)
     if cached.stale:
         portfolio_refresh(workspace_id, filters)
     return cached
+
+
+def portfolio_shown(workspace_id: int, filters: PortfolioFilters, stamp: str) -> BuildShown | None:
+    """Which build a page would show at data stamp ``stamp``, without loading its tables,
+    asking for a rebuild when it is stale as ``portfolio_current`` does; None when there is
+    none yet (the page builds it)."""
+    shown = portfolio_version(workspace_id, filters, stamp)
+    if shown is not None and shown.stale:
+        portfolio_refresh(workspace_id, filters)
+    return shown
 
 
 def portfolio_refresh(workspace_id: int, filters: PortfolioFilters) -> bool:

@@ -14,18 +14,22 @@ from assessments.portfolio.selectors import (
     PortfolioFilters,
     assessment_percentiles_of,
     client_overview,
+    data_stamp,
     portfolio,
 )
-from assessments.portfolio.services import portfolio_current
+from assessments.portfolio.services import portfolio_current, portfolio_shown
 from assessments.results.domain.charts import distribution_chart, trend_chart
 from assessments.results.selectors import system_results
 from assessments.workspaces import access
 from assessments.workspaces.forms import ClientForm
 from assessments.workspaces.models import Workspace
 from assessments.workspaces.selectors import assessment_for
+from config.fragments import cached_fragment, row_values
 
 TOP_ROWS = 15  # rows of the gap and recommendation tables shown; exports have them all
 LONG_ROWS = 100  # rows of the per-system and per-client tables shown
+DASHBOARD_PAGE = "portfolio/dashboard.html"
+DASHBOARD_BODY = "portfolio/_dashboard_body.html"  # the page's content and its partial
 PERCENTILES_PAGE = "portfolio/percentiles.html"
 TREND_PAGE = "portfolio/system_trend.html"
 YES_NO = {True: "yes", False: "no"}
@@ -56,11 +60,36 @@ def table_rows(frame, limit: int | None = None) -> dict:
 
 @login_required
 def dashboard(request, workspace_id):
+    """The tables are rendered once per build (``portfolio_shown``) and kept: at 10,000
+    assessments loading and laying them out costs more than the rest of the request, and
+    most views find the build the previous one showed -- right after a save too, when the
+    page shows the latest build while a worker rebuilds (config/fragments.py). Only the line
+    saying how fresh they are is rendered on every request."""
     workspace, form, filters = workspace_and_filters(request, workspace_id)
-    board = portfolio_current(workspace.pk, filters)
+    stamp = data_stamp(workspace.pk)
+    shown = portfolio_shown(workspace.pk, filters, stamp)
     query = request.GET.urlencode()
+    if shown is None:  # the workspace's first build, made in this request
+        context = dashboard_context(workspace, form, filters, query, stamp)
+        return render(request, DASHBOARD_PAGE, context | {"shown": context["board"]})
+    # What the tables part shows: the workspace's name, the filter form (its client choices
+    # and what was asked) and the build.
+    inputs = (row_values(workspace), form.fields["client"].choices, query, shown.built_at)
+    body = cached_fragment(
+        request,
+        "portfolio",
+        inputs,
+        DASHBOARD_BODY,
+        lambda: dashboard_context(workspace, form, filters, query, stamp),
+    )
+    context = {"workspace": workspace, "query": query, "shown": shown, "body": body}
+    return render(request, DASHBOARD_PAGE, context)
+
+
+def dashboard_context(workspace, form, filters, query: str, stamp: str) -> dict:
+    board = portfolio_current(workspace.pk, filters, stamp)
     latest = board.latest.drop(columns=["Assessment ID", "System ID"], errors="ignore")
-    context = {
+    return {
         "workspace": workspace,
         "form": form,
         "filters": filters,
@@ -81,7 +110,6 @@ def dashboard(request, workspace_id):
         ),
         "trend_by_client": table_rows(board.trend_by_client, LONG_ROWS),
     }
-    return render(request, "portfolio/dashboard.html", context)
 
 
 def export_names() -> set[str]:

@@ -17,6 +17,7 @@ from assessments.audit.services import audit_record
 from assessments.bank.services import shipped_bank_version
 from assessments.portfolio.domain.tables import Portfolio, build_portfolio
 from assessments.portfolio.selectors import PortfolioFilters, load_frames, portfolio
+from assessments.portfolio.services import filters_to_args, portfolio_rebuild
 from assessments.questionnaire.models import Answer, AnswerState
 from assessments.results.selectors import assessment_results
 from assessments.workspaces.models import Assessment, Role, System
@@ -188,9 +189,12 @@ def page_seconds(http, url):
 
 
 def page_after_a_save_does_not_grow_with_the_workspace(portfolios, rounds: int = 9):
-    """The dashboard page when nothing changed and right after a save (an audited change moves
-    the data stamp; the page then shows the latest build), in both workspaces back to back in
-    each round, alternating which goes first; ratios are the medians of the rounds' ratios."""
+    """The dashboard page in both workspaces back to back in each round (alternating which
+    goes first); ratios are the medians of the rounds' ratios. Each round: a worker's rebuild
+    (not timed), then the page's first view of the new build (its tables laid out and kept),
+    the same page again (nothing changed), and the page right after a save (an audited change
+    moves the data stamp: the page shows the latest build, marked stale, while a worker
+    rebuilds)."""
     pages = {}
     for name in ("small", "large"):
         workspace = portfolios[name]
@@ -200,47 +204,49 @@ def page_after_a_save_does_not_grow_with_the_workspace(portfolios, rounds: int =
         http.get(url)  # the first build, in the request
         assessment = Assessment.objects.filter(system__workspace=workspace).first()
         pages[name] = (http, url, assessment)
-    samples = {key: [] for key in ("fresh small", "fresh large", "saved small", "saved large")}
-    fresh_ratios, saved_ratios = [], []
+    cases = ("first view", "nothing changed", "after a save")
+    samples = {(case, name): [] for case in cases for name in ("small", "large")}
+    ratios = {case: [] for case in cases}
     for round_ in range(rounds):
         order = ("small", "large") if round_ % 2 == 0 else ("large", "small")
         for name in order:
-            http, url, _ = pages[name]
-            samples[f"fresh {name}"].append(page_seconds(http, url)[0])
-        for name in order:
-            http, url, assessment = pages[name]
-            audit_record(
-                assessment=assessment,
-                actor=None,
-                kind=AuditEvent.Kind.ANSWER,
-                subject="x",
-                summary="x",
-            )
-            seconds, response = page_seconds(http, url)
-            assert response.context["board"].stale
-            samples[f"saved {name}"].append(seconds)
-        fresh_ratios.append(samples["fresh small"][-1] / samples["fresh large"][-1])
-        saved_ratios.append(samples["saved small"][-1] / samples["saved large"][-1])
+            portfolio_rebuild(portfolios[name].pk, filters_to_args(PortfolioFilters()))
+        for case in cases:
+            for name in order:
+                http, url, assessment = pages[name]
+                if case == "after a save":
+                    audit_record(
+                        assessment=assessment,
+                        actor=None,
+                        kind=AuditEvent.Kind.ANSWER,
+                        subject="x",
+                        summary="x",
+                    )
+                seconds, response = page_seconds(http, url)
+                assert response.context["shown"].stale == (case == "after a save")
+                samples[(case, name)].append(seconds)
+            ratios[case].append(samples[(case, "small")][-1] / samples[(case, "large")][-1])
     ms = {key: statistics.median(values) * 1000 for key, values in samples.items()}
-    fresh_ratio = statistics.median(fresh_ratios)
-    saved_ratio = statistics.median(saved_ratios)
+    ratio = {case: statistics.median(values) for case, values in ratios.items()}
     report(
         "Portfolio page, 10,000 vs 100 assessments (the page, not the rebuild)",
         [
-            ("100 assessments, nothing changed", f"{ms['fresh small']:.0f} ms"),
-            ("10,000 assessments, nothing changed", f"{ms['fresh large']:.0f} ms"),
-            ("ratio 100 / 10,000, nothing changed", f"{fresh_ratio:.2f} (goal >= 0.5, issue 18)"),
-            ("100 assessments, right after a save", f"{ms['saved small']:.0f} ms"),
-            ("10,000 assessments, right after a save", f"{ms['saved large']:.0f} ms"),
-            (
-                "ratio 100 / 10,000, right after a save",
-                f"{saved_ratio:.2f} (goal >= 0.5, issue 18)",
-            ),
+            row
+            for case in cases
+            for row in (
+                (f"100 assessments, {case}", f"{ms[(case, 'small')]:.0f} ms"),
+                (f"10,000 assessments, {case}", f"{ms[(case, 'large')]:.0f} ms"),
+                (f"ratio 100 / 10,000, {case}", f"{ratio[case]:.2f} (goal >= 0.5, issue 18)"),
+            )
         ],
     )
-    # Issue 18's goal is 0.5; on a quiet machine the pages reach it or come close (0.50 and
-    # 0.59 measured), under load about 0.4 (the large page renders up to four times the rows
-    # and unpickles bigger tables). Asserted with room for a busy machine: no rebuild in the
-    # request, which alone made it 0.001 before (a full build after every save).
-    assert fresh_ratio >= 0.3
-    assert saved_ratio >= 0.3
+    # Issue 18's goal is 0.5, "right after a save too". Since the tables are kept rendered
+    # per build, the page when nothing changed and right after a save serves the build's
+    # kept tables: 7 / 13 ms, 0.57-0.58 measured (what still grows is the data stamp, whose
+    # counts scan the workspace's systems and assessments). The first view of each new build
+    # lays the tables out: 0.61 (0.49-0.53 before, when every view did). A full build in the
+    # request after every save, before rebuilds moved to a worker, made it 0.001. Asserted
+    # with room for a busy machine.
+    assert ratio["nothing changed"] >= 0.4
+    assert ratio["after a save"] >= 0.4
+    assert ratio["first view"] >= 0.3

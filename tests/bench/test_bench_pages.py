@@ -183,18 +183,19 @@ def test_pages_against_an_authenticated_baseline(settings, workspaces, login):
     )
     assert gaps >= 90
     assert items >= 90
-    # Issue 18's goals (0.15, 0.15, 0.3, 0.5) are not all reached: see docs/benchmarks.md.
-    # Asserted: what was reached, with room for a busy machine. Kept, the pages measured
-    # 0.20-0.24 (0.03-0.05 before they were kept); rendered afresh, as every request was
-    # before, 0.02-0.03. The autosave measured 0.18 before its access check and question
-    # lookup were made cheaper (issue 18, part 3) and 0.22-0.23 after.
-    assert ratios["results kept"] >= 0.12
-    assert ratios["roadmap kept"] >= 0.12
-    assert ratios["area kept"] >= 0.12
+    # Issue 18's goals: 0.15, 0.15, 0.3 for the pages, 0.5 for the autosave. Kept, the pages
+    # measured 0.30-0.33 / 0.25-0.27 / 0.30-0.33 once the access check and the layout's links
+    # were built once per process (0.03-0.05 before pages were kept); rendered afresh, as every
+    # request was before, 0.02-0.04. The autosave measured 0.18 before its access check and
+    # question lookup were made cheaper (issue 18, part 3), 0.23 after, 0.52-0.55 with its
+    # statements built once (config/compiled.py). Asserted with room for a busy machine.
+    assert ratios["results kept"] >= 0.15
+    assert ratios["roadmap kept"] >= 0.15
+    assert ratios["area kept"] >= 0.24
     assert ratios["results rendered"] >= 0.015
     assert ratios["roadmap rendered"] >= 0.012
     assert ratios["area rendered"] >= 0.02
-    assert ratios["autosave"] >= 0.17
+    assert ratios["autosave"] >= 0.4
 
 
 def test_pages_do_not_slow_down_in_a_workspace_of_10000_assessments(workspaces, login):

@@ -23,6 +23,23 @@ from assessments.results.domain.scoring import (
 MIN_PEERS_FOR_PERCENTILE = 2  # other systems needed before a percentile means anything
 
 
+def built_time(built_at: str) -> datetime | None:
+    return datetime.fromisoformat(built_at) if built_at else None
+
+
+@dataclass(frozen=True)
+class BuildShown:
+    """Which build of the tables a page shows, known without loading them: when it was built
+    and whether the data changed since (it is then shown while a worker rebuilds it)."""
+
+    stale: bool
+    built_at: str
+
+    @property
+    def built_time(self) -> datetime | None:
+        return built_time(self.built_at)
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """The dashboard's tables. Column names are the ones shown and exported.
@@ -48,7 +65,7 @@ class Portfolio:
     @property
     def built_time(self) -> datetime | None:
         """When the tables were built (``built_at`` is kept as text for the cache)."""
-        return datetime.fromisoformat(self.built_at) if self.built_at else None
+        return built_time(self.built_at)
 
     @property
     def empty(self) -> bool:
