@@ -174,6 +174,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameter binding lets psycopg prepare a statement the connection has run a
+    # few times: PostgreSQL then skips parsing and planning it, which was most of the time
+    # every page's dozen small reads took (docs/benchmarks.md, issue 18).
+    # (Django turns preparing off by default for the sake of connection poolers in
+    # transaction mode; we connect to PostgreSQL directly.)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the Celery worker read and write side by side.
     DATABASES["default"]["OPTIONS"] = {

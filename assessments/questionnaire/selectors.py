@@ -102,19 +102,26 @@ def answer_refusal(
 def consultant_notes_shown(assessment: Assessment) -> bool:
     """Whether the person sees "Consultant notes" boxes: consultants do, and owners of a
     workspace that has a consultant; a self-service team (no consultant) is not shown boxes
-    meant for someone it does not have. One query per request, remembered on the object."""
+    meant for someone it does not have. Remembered on the object."""
     cached = getattr(assessment, "_consultant_notes_shown", None)
     if cached is not None:
         return cached
     role = getattr(assessment, "member_role", None)
     shown = access.role_allows(role, access.CONSULT) and (
-        role == Role.CONSULTANT or bool(consultant_rows(assessment.system.workspace_id))
+        role == Role.CONSULTANT or workspace_has_consultant(assessment)
     )
     assessment._consultant_notes_shown = shown
     return shown
 
 
-# Whether a workspace has a consultant: every assessment page asks (compiled once).
+def workspace_has_consultant(assessment: Assessment) -> bool:
+    """Read with the assessment by ``assessment_for`` (``has_consultant``), else asked here."""
+    known = getattr(assessment, "workspace_has_consultant", None)
+    if known is not None:
+        return bool(known)
+    return bool(consultant_rows(assessment.system.workspace_id))
+
+
 consultant_rows = CompiledRows(
     lambda workspace_id: (
         Membership.objects.filter(workspace=workspace_id, role=Role.CONSULTANT)
@@ -181,36 +188,28 @@ def question_to_save(assessment: Assessment, key: str, *, area_counts: bool) -> 
     return found[0] if found else None
 
 
-PROGRESS_VALUES = ("pk", "question_id", "state", "level", "carried_over", "version")
-
-
 def area_page_inputs(assessment: Assessment, area: str, user) -> tuple:
-    """Everything an area page is built from, as plain values read in five queries: the
-    assessment, its system and workspace, the reader and their membership scope; the bank
-    version and the workspace's custom questions; every answer's state (the progress beside
-    the cards), this area's answers in full with who gave them; the area assignments with
-    their people; whether consultant notes are shown. A digest of these names the rendered
-    page in the cache (config/fragments.py), so a change to any of them renders it afresh."""
+    """Everything an area page is built from, as plain values read in three queries beside
+    the access check: the assessment, its system and workspace, the reader and their
+    membership scope, whether the workspace has a consultant; the bank version and the
+    workspace's custom questions; every answer in full with who gave it (this area's cards,
+    and the progress beside them); the area assignments with their people. A digest of these
+    names the rendered page in the cache (config/fragments.py), so a change to any of them
+    renders it afresh."""
     return (
         *assessment_rows(assessment),
         user.pk,
         area,
         custom_question_rows(assessment.system.workspace_id),
-        progress_rows(assessment.pk),
-        area_answer_rows(assessment.pk, area),
+        answer_rows_with_people(assessment.pk),
         assignment_rows(assessment.pk),
         consultant_notes_shown(assessment),
     )
 
 
-progress_rows = CompiledRows(
+answer_rows_with_people = CompiledRows(
     lambda assessment_id: (
-        Answer.objects.filter(assessment=assessment_id).order_by("pk").values_list(*PROGRESS_VALUES)
-    )
-)
-area_answer_rows = CompiledRows(
-    lambda assessment_id, area: (
-        Answer.objects.filter(assessment=assessment_id, question__area=area)
+        Answer.objects.filter(assessment=assessment_id)
         .order_by("pk")
         .values_list(*fields_and_people(Answer, "answered_by"))
     )

@@ -1,13 +1,14 @@
 """Reads of the workspace tree for pages: one assessment with what every page shows of it,
 and the systems and assessments shared with client staff."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from assessments.workspaces import access
 from assessments.workspaces.models import (
     Assessment,
     Invitation,
     Membership,
+    Role,
     System,
     Workspace,
     invitation_token_hash,
@@ -22,8 +23,19 @@ def assessment_for(user, assessment_id: int, action: str = access.VIEW) -> Asses
     return access.get_for_user(user, ASSESSMENT_READ, action, pk=assessment_id)
 
 
+def has_consultant() -> Exists:
+    """Whether the assessment's workspace has a consultant: consultant notes are shown to its
+    owners then (read with the assessment, which every page that shows them reads anyway)."""
+    consultants = Membership.objects.filter(
+        workspace=OuterRef("system__workspace"), role=Role.CONSULTANT
+    )
+    return Exists(consultants)
+
+
 ASSESSMENT_READ = access.MemberRead(
-    lambda: Assessment.objects.select_related("system__workspace", "bank_version")
+    lambda: Assessment.objects.select_related("system__workspace", "bank_version").annotate(
+        workspace_has_consultant=has_consultant()
+    )
 )
 
 

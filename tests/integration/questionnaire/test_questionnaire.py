@@ -250,14 +250,14 @@ def test_area_page_query_count_does_not_grow_with_answers(
         AnswerFactory(assessment=assessment, question=question, answered_by=owner.user)
     client = login(owner.user)
     url = reverse("assessment_area", args=[assessment.pk, "database"])
-    # Rendered: session, user, assessment; the page's inputs (custom questions, every
-    # answer's state, this area's answers, assignments, whether the workspace has a
-    # consultant); then the questions, answers and assignments the cards show, the
-    # sidebar's area progress (totals, counts, answered ids, open questions), nav workspaces
-    with django_assert_num_queries(17):
+    # Rendered: session, user, assessment (with whether the workspace has a consultant);
+    # the page's inputs (custom questions, every answer with who gave it, assignments); then
+    # the questions, answers and assignments the cards show, the sidebar's area progress
+    # (totals, counts, answered ids, open questions), nav workspaces
+    with django_assert_num_queries(15):
         client.get(url)
     # Kept (config/fragments.py): session, user, assessment, the inputs, nav workspaces
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         client.get(url)
 
 

@@ -209,7 +209,7 @@ def test_results_and_roadmap_queries_do_not_grow_with_the_bank(
     client = login(owner.user)
     client.get(reverse("roadmap", args=[startup.pk]))  # the first look sets the baseline
     # The roadmap reads one more input than the results: its items' exports (the API's).
-    pages = {"results": (RESULTS_QUERIES, KEPT_QUERIES), "roadmap": (19, KEPT_QUERIES + 1)}
+    pages = {"results": (RESULTS_QUERIES, KEPT_QUERIES), "roadmap": (18, KEPT_QUERIES + 1)}
     for name, (rendered, kept) in pages.items():
         caches["pages"].clear()
         # Rendered: the page's inputs (below), then what scoring reads -- the questions,
@@ -218,12 +218,12 @@ def test_results_and_roadmap_queries_do_not_grow_with_the_bank(
         # an item's form, fetched on demand; the portfolio percentiles load on their own.
         with django_assert_num_queries(rendered):
             client.get(reverse(name, args=[startup.pk]))
-        # Kept (config/fragments.py): session, user, assessment, then the inputs -- custom
-        # questions, answers, finding reviews, roadmap entries, probe evidence and burst,
-        # whether the workspace has a consultant -- and the workspace menu.
+        # Kept (config/fragments.py): session, user, assessment (with whether the workspace
+        # has a consultant), then the inputs -- custom questions, answers, finding reviews,
+        # roadmap entries, probe evidence and burst -- and the workspace menu.
         with django_assert_num_queries(kept):
             client.get(reverse(name, args=[startup.pk]))
 
 
-RESULTS_QUERIES = 17
-KEPT_QUERIES = 11
+RESULTS_QUERIES = 16
+KEPT_QUERIES = 10
