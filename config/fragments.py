@@ -81,21 +81,30 @@ def fragment_key(name: str, inputs) -> str:
     return f"fragment:{name}:{digest.hexdigest()}"
 
 
+def kept_text(name: str, inputs, build: Callable[[], str]) -> str:
+    """``build()``, from the cache when ``inputs`` are the same as when it last ran: any text
+    made only from them (a page's part, an API response's body)."""
+    key = fragment_key(name, inputs)
+    pages = caches["pages"]
+    kept = pages.get(key) if settings.SCALEREADY_FRAGMENT_CACHE else None
+    if kept is not None:
+        return zlib.decompress(kept).decode()
+    text = build()
+    if settings.SCALEREADY_FRAGMENT_CACHE:
+        # Pages are repetitive markup: compressed they take a tenth of the memory.
+        pages.set(key, zlib.compress(text.encode(), 1), settings.SCALEREADY_FRAGMENT_CACHE_SECONDS)
+    return text
+
+
 def cached_fragment(
     request, name: str, inputs, template: str, build_context: Callable[[], dict]
 ) -> SafeString:
     """``template`` rendered with ``build_context()``, from the cache when ``inputs`` are the
     same as when it was last rendered; ``build_context`` runs only when they are not."""
-    key = fragment_key(name, inputs)
-    pages = caches["pages"]
-    kept = pages.get(key) if settings.SCALEREADY_FRAGMENT_CACHE else None
-    if kept is None:
-        html = render_to_string(template, build_context() | {"csrf_token": CSRF_PLACEHOLDER})
-        if settings.SCALEREADY_FRAGMENT_CACHE:
-            # Pages are repetitive markup: compressed they take a tenth of the memory.
-            kept = zlib.compress(html.encode(), 1)
-            pages.set(key, kept, settings.SCALEREADY_FRAGMENT_CACHE_SECONDS)
-    else:
-        html = zlib.decompress(kept).decode()
+    html = kept_text(
+        name,
+        inputs,
+        lambda: render_to_string(template, build_context() | {"csrf_token": CSRF_PLACEHOLDER}),
+    )
     # Our own templates rendered it, escaping as they do: the markup is safe as it stands.
     return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308

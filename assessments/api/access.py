@@ -7,6 +7,7 @@ show that person, and never more than the token's role allows: another workspace
 are 404, a role that may not act is 403, as on the pages.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from django.http import Http404
 from assessments.api.domain.tokens import lower_role
 from assessments.api.models import ApiToken
 from assessments.workspaces import access
+from config.compiled import CompiledObjects
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,43 @@ def in_scope(principal: Principal, queryset: QuerySet | type[Model]) -> QuerySet
     """``queryset`` limited to what the principal sees, each row's ``member_role`` lowered
     to the token's (``scoped`` annotates the maker's)."""
     queryset = access.scoped(queryset, principal.user)
-    path = queryset.model.workspace_path
-    return queryset.filter(**{path: principal.workspace_id})
+    return in_workspace(queryset, principal.workspace_id)
+
+
+def in_workspace(queryset: QuerySet, workspace_id: int) -> QuerySet:
+    return queryset.filter(**{queryset.model.workspace_path: workspace_id})
+
+
+class TokenRead:
+    """``get_for_token``'s read of one object by primary key from the queryset ``base()``
+    makes, compiled once per process (config/compiled.py): every call of a pipeline polling
+    an assessment makes it, and building it cost more than running it."""
+
+    def __init__(self, base: Callable[[], QuerySet]):
+        self.model = base().model
+        self.read = CompiledObjects(
+            lambda user_id, workspace_id, pk: in_workspace(
+                access.scoped_for_member(base(), user_id), workspace_id
+            ).filter(pk=pk)[:1]
+        )
+
+    def __call__(self, principal: Principal, *, pk) -> Model | None:
+        pk = self.model._meta.pk.get_prep_value(pk)
+        found = self.read(principal.user.pk, principal.workspace_id, pk)
+        return found[0] if found else None
 
 
 def get_for_token(
-    principal: Principal, queryset: QuerySet | type[Model], action: str = access.VIEW, **lookup
+    principal: Principal,
+    queryset: QuerySet | type[Model] | TokenRead,
+    action: str = access.VIEW,
+    **lookup,
 ):
     """One object for the principal or 404; 403 when the token's role may not ``action``."""
-    obj = in_scope(principal, queryset).filter(**lookup).first()
+    if isinstance(queryset, TokenRead):
+        obj = queryset(principal, **lookup)
+    else:
+        obj = in_scope(principal, queryset).filter(**lookup).first()
     if obj is None:
         raise Http404("No such object in this token's workspace.")
     obj.member_role = lower_role(obj.member_role, principal.role)

@@ -5,7 +5,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from assessments.api.domain.tokens import looks_like_token, token_hash
 from assessments.api.models import AcceptedRun, ApiToken, BacklogExport
 from assessments.workspaces.models import Membership
-from config.compiled import CompiledRows
+from config.compiled import CompiledObjects, CompiledRows
 
 
 def token_for_secret(secret: str) -> ApiToken | None:
@@ -13,15 +13,23 @@ def token_for_secret(secret: str) -> ApiToken | None:
     (``maker_role``, None when they left); one query. Looked up by hash only."""
     if not looks_like_token(secret):
         return None
+    found = token_rows(token_hash(secret))
+    return found[0] if found else None
+
+
+def token_query(secret_hash: str) -> QuerySet:
     maker_role = Membership.objects.filter(
         workspace=OuterRef("workspace"), user=OuterRef("created_by")
     ).values("role")[:1]
     return (
         ApiToken.objects.select_related("created_by")
         .annotate(maker_role=Subquery(maker_role))
-        .filter(token_hash=token_hash(secret))
-        .first()
+        .filter(token_hash=secret_hash)[:1]
     )
+
+
+# Every API call looks its token up: compiled once (config/compiled.py).
+token_rows = CompiledObjects(token_query)
 
 
 def tokens_of(workspace) -> QuerySet:

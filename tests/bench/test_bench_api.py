@@ -129,26 +129,33 @@ def test_api_results_call_against_the_results_page(bank_version, login, settings
             f"/api/v1/assessments/{assessment.pk}/results", headers=headers
         ),
     }
-    # The API scores on every call; the goal compares it with the page doing the same work,
-    # rendered afresh (as after any change). A kept page (config/fragments.py) is served
-    # without scoring and is faster than the API: reported, not a goal.
+    # Both keep what they are built from unchanged (config/fragments.py): the goal compares
+    # the API call with the page as most requests find them, kept; rendered afresh (the first
+    # request after any change, scoring included) both are measured too.
+    kept = interleaved_rates(actions, rounds=5, repeat=20)
     settings.SCALEREADY_FRAGMENT_CACHE = False
-    rates = interleaved_rates(actions, rounds=5, repeat=20)
+    rendered = interleaved_rates(actions, rounds=3, repeat=10)
     settings.SCALEREADY_FRAGMENT_CACHE = True
-    kept = interleaved_rates(actions, rounds=3, repeat=20)
-    ratio = rates["API results"] / rates["results page"]
+    ratio = kept["API results"] / kept["results page"]
+    ratio_rendered = rendered["API results"] / rendered["results page"]
     report(
         "API results call vs results page",
         [
-            ("results page, rendered afresh", f"{rates['results page']:.1f} req/s"),
-            ("API results", f"{rates['API results']:.1f} req/s"),
-            ("ratio API / page rendered afresh", f"{ratio:.2f} (goal ≥ 2)"),
-            ("results page kept / API", f"{kept['results page'] / kept['API results']:.2f}"),
+            ("results page, kept / rendered afresh", rates_text(kept, rendered, "results page")),
+            ("API results, kept / scored afresh", rates_text(kept, rendered, "API results")),
+            ("ratio API / page, kept", f"{ratio:.2f} (goal ≥ 2)"),
+            ("ratio API / page, both afresh", f"{ratio_rendered:.2f}"),
         ],
     )
-    # Met at 2.1-3.1 when the page rendered a review form per gap; since issue 18 made the page
-    # itself four times faster it measures 1.6 (docs/benchmarks.md). Asserted: what is reached.
-    assert ratio >= 1.2
+    # Met at 2.1-3.1 when neither was kept and the page rendered a review form per gap; once
+    # issue 18 kept the page (and the API still scored every call) it fell to 1.6 against the
+    # page rendered afresh and 0.3 against the kept page. Asserted with room for a busy machine.
+    assert ratio >= 1.6
+    assert ratio_rendered >= 1.2
+
+
+def rates_text(kept: dict, rendered: dict, name: str) -> str:
+    return f"{kept[name]:.0f} / {rendered[name]:.1f} req/s"
 
 
 @pytest.mark.celery_worker

@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Status
 
-from assessments.api.access import get_for_token, in_scope
+from assessments.api.access import TokenRead, get_for_token, in_scope
 from assessments.api.domain.backlog import (
     UNCHANGED,
     BacklogItem,
@@ -47,7 +47,7 @@ from assessments.reports.services import report_start, reports_sweep
 from assessments.results.domain import scoring
 from assessments.results.domain.edited_roadmap import apply_edits
 from assessments.results.forms import RoadmapEntryForm
-from assessments.results.selectors import item_titles, system_results
+from assessments.results.selectors import item_titles, page_inputs, system_results
 from assessments.results.services import entry_for, entry_snapshot, roadmap_entry_save
 from assessments.workspaces import access
 from assessments.workspaces.models import Assessment, System, person_name
@@ -63,8 +63,10 @@ from checks.services import (
     probe_run_start,
     probe_runs_sweep,
 )
+from config.fragments import kept_text
 
 ASSESSMENTS = Assessment.objects.select_related("system__workspace", "bank_version")
+ASSESSMENT_BY_TOKEN = TokenRead(lambda: ASSESSMENTS.all())
 SYSTEM_PAGE, ASSESSMENT_PAGE = page_of(SystemOut), page_of(AssessmentOut)
 QUESTION_PAGE, ANSWER_PAGE = page_of(QuestionOut), page_of(AnswerOut)
 RUN_PAGE, RESULT_PAGE = page_of(ProbeRunOut), page_of(CheckResultOut)
@@ -157,7 +159,7 @@ def assessments_list(
     response=AssessmentOut,
 )
 def assessment_detail(request, assessment_id: int):
-    return assessment_json(get_for_token(request.principal, ASSESSMENTS, pk=assessment_id))
+    return assessment_json(get_for_token(request.principal, ASSESSMENT_BY_TOKEN, pk=assessment_id))
 
 
 # --- Questions and answers -------------------------------------------------------------
@@ -181,7 +183,7 @@ def question_json(question: Question) -> dict:
 def questions_list(
     request, assessment_id: int, page: int | None = None, page_size: int | None = None
 ):
-    assessment = get_for_token(request.principal, ASSESSMENTS, pk=assessment_id)
+    assessment = get_for_token(request.principal, ASSESSMENT_BY_TOKEN, pk=assessment_id)
     questions = Question.objects.for_assessment(assessment)
     return paginate(request, questions, question_json, page, page_size)
 
@@ -210,7 +212,7 @@ def answer_json(answer: Answer, question_key: str | None = None) -> dict:
 def answers_list(
     request, assessment_id: int, page: int | None = None, page_size: int | None = None
 ):
-    assessment = get_for_token(request.principal, ASSESSMENTS, pk=assessment_id)
+    assessment = get_for_token(request.principal, ASSESSMENT_BY_TOKEN, pk=assessment_id)
     answers = assessment.answers.select_related("question", "answered_by").order_by(
         "question__position", "pk"
     )
@@ -225,7 +227,7 @@ def answers_list(
 )
 def answer_put(request, assessment_id: int, question_key: str, payload: AnswerIn):
     principal = request.principal
-    assessment = get_for_token(principal, ASSESSMENTS, pk=assessment_id)
+    assessment = get_for_token(principal, ASSESSMENT_BY_TOKEN, pk=assessment_id)
     question = question_to_save(assessment, question_key, area_counts=False)
     if question is None:
         raise ApiProblem(404, "No such question in this assessment.")
@@ -485,8 +487,17 @@ def results_json(assessment: Assessment, results) -> dict:
 
 @api.get("/assessments/{assessment_id}/results", tags=["results"], summary="Verdict and findings")
 def results_detail(request, assessment_id: int):
-    assessment = get_for_token(request.principal, ASSESSMENTS, pk=assessment_id)
-    return results_json(assessment, system_results(assessment))
+    """Scored once per change of what the results page is built from (``page_inputs``): a
+    pipeline polling for its verdict is answered from the cache (config/fragments.py)."""
+    assessment = get_for_token(request.principal, ASSESSMENT_BY_TOKEN, pk=assessment_id)
+    body = kept_text(
+        "api-results",
+        page_inputs(assessment),
+        lambda: api.renderer.render(
+            request, results_json(assessment, system_results(assessment)), response_status=200
+        ),
+    )
+    return HttpResponse(body, content_type=api.get_content_type())
 
 
 def row_json(system_id: int, row, exported_at=None) -> dict:
@@ -524,7 +535,7 @@ def edited_roadmap(assessment: Assessment, results=None):
 
 @api.get("/assessments/{assessment_id}/roadmap", tags=["roadmap"], summary="The edited roadmap")
 def roadmap_detail(request, assessment_id: int):
-    assessment = get_for_token(request.principal, ASSESSMENTS, pk=assessment_id)
+    assessment = get_for_token(request.principal, ASSESSMENT_BY_TOKEN, pk=assessment_id)
     edited = edited_roadmap(assessment)
     rows = edited.all_rows()
     exported = exported_times(assessment.system)
@@ -541,7 +552,7 @@ def roadmap_detail(request, assessment_id: int):
 )
 def roadmap_item_patch(request, assessment_id: int, key: str, payload: RoadmapItemIn):
     principal = request.principal
-    assessment = get_for_token(principal, ASSESSMENTS, access.EDIT, pk=assessment_id)
+    assessment = get_for_token(principal, ASSESSMENT_BY_TOKEN, access.EDIT, pk=assessment_id)
     edited = edited_roadmap(assessment)
     row = edited.row(key)
     if row is None:
@@ -610,7 +621,9 @@ def backlog_items(assessment: Assessment) -> list[BacklogItem]:
     response={200: None},
 )
 def backlog_export(request, assessment_id: int, payload: BacklogExportIn):
-    assessment = get_for_token(request.principal, ASSESSMENTS, access.EDIT, pk=assessment_id)
+    assessment = get_for_token(
+        request.principal, ASSESSMENT_BY_TOKEN, access.EDIT, pk=assessment_id
+    )
     items = backlog_items(assessment)
     item_actions = actions(items, exported_hashes(assessment.system, payload.format))
     if payload.changed_only:
@@ -653,7 +666,9 @@ def report_json(request, report: ReportFile) -> dict:
     summary="Start making the PDF (or join the one being made)",
 )
 def report_create(request, assessment_id: int):
-    assessment = get_for_token(request.principal, ASSESSMENTS, access.EDIT, pk=assessment_id)
+    assessment = get_for_token(
+        request.principal, ASSESSMENT_BY_TOKEN, access.EDIT, pk=assessment_id
+    )
     report = report_start(assessment, request.principal.user)
     if report.status == ReportFile.Status.FAILED:
         raise ApiProblem(503, f"The PDF was not started: {report.error}", "queue-unavailable")

@@ -154,6 +154,41 @@ def test_results_carry_verdict_coverage_areas_findings(assessment, api_client):
     assert body["contradictions"] == []
 
 
+def test_results_are_kept_until_what_they_are_built_from_changes(
+    assessment, api_client, owner, settings, monkeypatch
+):
+    """Scored once per change of the results page's inputs (config/fragments.py); a kept body
+    is the body a fresh scoring gives, and a change to an answer is seen at once."""
+    from assessments.api.views import endpoints
+
+    scorings = []
+    real = endpoints.system_results
+    monkeypatch.setattr(endpoints, "system_results", lambda a: scorings.append(1) or real(a))
+    api, url = api_client("viewer"), f"/api/v1/assessments/{assessment.pk}/results"
+    question = assessment.bank_version.questions.first()
+    answer = AnswerFactory(assessment=assessment, question=question, state="level", level=0)
+
+    def fresh() -> bytes:
+        settings.SCALEREADY_FRAGMENT_CACHE = False
+        try:
+            return api.get(url).content
+        finally:
+            settings.SCALEREADY_FRAGMENT_CACHE = True
+
+    first = api.get(url)
+    assert first["Content-Type"] == "application/json; charset=utf-8"
+    assert api.get(url).content == first.content
+    assert len(scorings) == 1  # the second call was answered without scoring
+    assert fresh() == first.content
+
+    top = question.options[-1]["level"]
+    Answer.objects.filter(pk=answer.pk).update(level=top, version=answer.version + 1)
+    changed = api.get(url)
+    assert changed.content != first.content
+    assert changed.content == fresh()
+    assert question.key not in {f["question_key"] for f in changed.json()["findings"]}
+
+
 def test_roadmap_items_and_status_update(assessment, api_client, owner):
     question = assessment.bank_version.questions.first()
     AnswerFactory(assessment=assessment, question=question, state="level", level=0)
