@@ -97,13 +97,14 @@ def kept_text(name: str, inputs, build: Callable[[], str]) -> str:
 
 
 def cached_fragment(
-    request, name: str, inputs, template: str, build_context: Callable[[], dict]
+    request, name: str, inputs, template: str, build_context: Callable[[], dict], *, subject
 ) -> SafeString:
-    """``template`` rendered with ``build_context()``, from the cache when ``inputs`` are the
-    same as when it was last rendered; ``build_context`` runs only when they are not."""
+    """``template`` rendered with ``build_context()``, from the cache when ``inputs`` -- and
+    what other apps add to page ``name`` for ``subject`` (``add_page_input``) -- are the same
+    as when it was last rendered; ``build_context`` runs only when they are not."""
     html = kept_text(
         name,
-        inputs,
+        (inputs, added_inputs(name, subject)),
         lambda: render_to_string(template, build_context() | {"csrf_token": CSRF_PLACEHOLDER}),
     )
     # Our own templates rendered it, escaping as they do: the markup is safe as it stands.

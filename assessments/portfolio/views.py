@@ -81,6 +81,7 @@ def dashboard(request, workspace_id):
         inputs,
         DASHBOARD_BODY,
         lambda: dashboard_context(workspace, form, filters, query, stamp),
+        subject=workspace,
     )
     context = {"workspace": workspace, "query": query, "shown": shown, "body": body}
     return render(request, DASHBOARD_PAGE, context)

@@ -44,7 +44,7 @@ from assessments.results.services import (
 )
 from assessments.workspaces import access
 from assessments.workspaces.selectors import assessment_for, members_who_can_see
-from config.fragments import added_inputs, cached_fragment
+from config.fragments import cached_fragment
 
 ROADMAP_PAGE = "results/roadmap.html"
 ROADMAP_BODY = "results/_roadmap_body.html"  # the page's content and its partials
@@ -58,13 +58,13 @@ RESULTS_BODY = "results/_results_body.html"  # the page's content and its partia
 def results_view(request, assessment_id):
     """Scored and rendered once per change of what the page is built from (``page_inputs``)."""
     assessment = assessment_for(request.user, assessment_id)
-    inputs = (page_inputs(assessment), added_inputs("results", assessment))
     body = cached_fragment(
         request,
         "results",
-        inputs,
+        page_inputs(assessment),
         RESULTS_BODY,
         lambda: results_context(assessment),
+        subject=assessment,
     )
     return render(request, "results/results.html", page_frame(assessment, body))
 
@@ -294,13 +294,14 @@ def roadmap_view(request, assessment_id):
         return render(request, f"{ROADMAP_BODY}#roadmap_list", roadmap_context(request, assessment))
     if assessment.roadmap_seen is None:
         return render(request, ROADMAP_PAGE, roadmap_context(request, assessment))
-    inputs = (
-        page_inputs(assessment),
-        added_inputs("roadmap", assessment),
-        sorted(roadmap_filters(request).items()),
-    )
+    inputs = (page_inputs(assessment), sorted(roadmap_filters(request).items()))
     body = cached_fragment(
-        request, "roadmap", inputs, ROADMAP_BODY, lambda: roadmap_context(request, assessment)
+        request,
+        "roadmap",
+        inputs,
+        ROADMAP_BODY,
+        lambda: roadmap_context(request, assessment),
+        subject=assessment,
     )
     return render(request, ROADMAP_PAGE, page_frame(assessment, body))
 

@@ -48,7 +48,12 @@ def assessment_area(request, assessment_id, area):
         raise Http404("No such area.")
     inputs = (area_page_inputs(assessment, area, request.user), only_open_asked(request))
     body = cached_fragment(
-        request, "area", inputs, AREA_BODY, lambda: area_page_context(request, assessment, area)
+        request,
+        "area",
+        inputs,
+        AREA_BODY,
+        lambda: area_page_context(request, assessment, area),
+        subject=assessment,
     )
     context = {
         "assessment": assessment,
