@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,9 +66,18 @@ class CooldownActive(ProbeRunRefused):
         )
 
 
-def probe_run_start(system, user, run_burst: bool = False, *, by_watch: bool = False) -> ProbeRun:
+def probe_run_start(
+    system,
+    user,
+    run_burst: bool = False,
+    *,
+    by_watch: bool = False,
+    on_created: Callable[[ProbeRun], object] | None = None,
+) -> ProbeRun:
     """Queue a probe run of every base URL of ``system``; the task is sent after commit.
     ``by_watch``: started by the drift watch, with no person behind it (``user`` is None).
+    ``on_created(run)`` runs in the transaction that creates the run (an app above records
+    who asked for it in its audit log: both are stored or neither).
 
     Raises ``NoTargets``, ``RunInProgress`` or ``CooldownActive``; ``QueueUnavailable`` when
     the task could not be sent (the run is then failed with that reason).
@@ -94,6 +103,8 @@ def probe_run_start(system, user, run_burst: bool = False, *, by_watch: bool = F
                 )
         except IntegrityError:  # another request queued one a moment ago
             raise RunInProgress(_in_progress_message()) from None
+        if on_created is not None:
+            on_created(run)
         ticket = enqueue_on_commit(
             PROBE_RUN_TASK, [run.pk], on_failure=lambda reason: probe_run_fail(run.pk, reason)
         )

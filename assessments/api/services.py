@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from assessments.api.domain.rate import RateLimit
 from assessments.api.domain.tokens import new_token_secret, shown_prefix, token_hash
@@ -97,12 +98,29 @@ def api_rate_take(token_id: int, now: float | None = None) -> int:
     return 0 if count <= limit.requests else limit.retry_after(now)
 
 
+@transaction.atomic
 def probe_run_accept(system, run, user) -> AcceptedRun:
-    """Make ``run`` the baseline the CI gate compares later runs of ``system`` with."""
+    """Make ``run`` the baseline the CI gate compares later runs of ``system`` with; the
+    audit log says who did, and which run it replaced."""
+    previous = AcceptedRun.objects.filter(system=system).select_related("run").first()
     accepted, _ = AcceptedRun.objects.update_or_create(
         system=system, defaults={"run": run, "accepted_by": user}
     )
+    audit_record(
+        workspace=system.workspace,
+        actor=user,
+        kind=AuditEvent.Kind.PROBE,
+        subject=system.name,
+        summary=f"The probe run of {run_time(run)} accepted as the CI gate's baseline",
+        before={"baseline": run_time(previous.run)} if previous else None,
+        after={"baseline": run_time(run)},
+    )
     return accepted
+
+
+def run_time(run) -> str:
+    """A run as people know it: when it was asked for."""
+    return date_format(timezone.localtime(run.created_at), "j M Y, H:i")
 
 
 def backlog_exports_record(system, items, export_format: str, user) -> None:

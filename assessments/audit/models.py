@@ -8,7 +8,8 @@ from assessments.workspaces.models import Assessment
 
 
 class AuditEvent(models.Model):
-    """Who changed what and when: answers, severity overrides, roadmap items. Append-only."""
+    """Who changed what and when: answers, severity overrides, roadmap items, assessments,
+    API tokens, system settings, probe runs asked for. Append-only."""
 
     workspace_path = "workspace"
     client_path = None  # the audit log is a workspace page for consultants
@@ -21,6 +22,7 @@ class AuditEvent(models.Model):
         ASSESSMENT = "assessment", "Assessment"
         ACCESS = "access", "API token"
         SYSTEM = "system", "System settings"
+        PROBE = "probe", "Probe run"
 
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="audit_events"

@@ -66,8 +66,17 @@ def subject_names(workspace, events) -> dict[str, str]:
     return names
 
 
+# Kinds whose subject is already a name people know (an assessment, a token, a system).
+NAMED_SUBJECTS = (
+    AuditEvent.Kind.ASSESSMENT,
+    AuditEvent.Kind.SYSTEM,
+    AuditEvent.Kind.ACCESS,
+    AuditEvent.Kind.PROBE,
+)
+
+
 def subject_words(event: AuditEvent, names: dict[str, str]) -> str:
-    if event.kind in (AuditEvent.Kind.ASSESSMENT, AuditEvent.Kind.SYSTEM, AuditEvent.Kind.ACCESS):
+    if event.kind in NAMED_SUBJECTS:
         return event.subject
     return (
         names.get(event.subject)

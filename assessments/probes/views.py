@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from assessments.probes.services import probe_run_request
 from assessments.workspaces import access
 from assessments.workspaces.models import System
 from checks.models import ProbeRun, Target
 from checks.selectors import results_by_target, run_grade, run_progress
-from checks.services import ProbeRunRefused, probe_run_start, probe_runs_sweep, target_verify
+from checks.services import ProbeRunRefused, probe_runs_sweep, target_verify
 
 RUN_PAGE = "probes/probe_run.html"
 
@@ -32,7 +33,7 @@ def probe_run_start_view(request, system_id):
     )
     run_burst = request.POST.get("run_burst") in {"1", "on", "true"}
     try:
-        run = probe_run_start(system, request.user, run_burst=run_burst)
+        run = probe_run_request(system, request.user, run_burst=run_burst)
     except ProbeRunRefused as exc:
         messages.error(request, f"The probes were not started: {exc}")
         return redirect(_system_probes_url(system))

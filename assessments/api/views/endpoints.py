@@ -37,6 +37,7 @@ from assessments.api.views.schemas import (
 from assessments.bank.domain.bank import PHASES
 from assessments.bank.models import Question
 from assessments.downloads import download_name
+from assessments.probes.services import probe_run_request
 from assessments.questionnaire.forms import AnswerForm
 from assessments.questionnaire.models import Answer
 from assessments.questionnaire.selectors import answer_refusal, question_to_save
@@ -60,7 +61,6 @@ from checks.services import (
     NoTargets,
     ProbeRunRefused,
     QueueUnavailable,
-    probe_run_start,
     probe_runs_sweep,
 )
 from config.fragments import kept_text
@@ -312,7 +312,9 @@ def probe_run_create(request, system_id: int, payload: ProbeRunIn):
     principal = request.principal
     system = get_for_token(principal, System, access.EDIT, pk=system_id)
     try:
-        run = probe_run_start(system, principal.user, run_burst=payload.run_burst)
+        run = probe_run_request(
+            system, principal.user, run_burst=payload.run_burst, via="an API token"
+        )
     except QueueUnavailable as exc:
         raise ApiProblem(503, f"The run could not be queued: {exc}", "queue-unavailable") from None
     except CooldownActive as exc:

@@ -36,6 +36,9 @@ LABELS = {
     "watch_burst": "Capacity burst in watched runs",
     "webhook_url": "Webhook",
     "webhook_secret": "Webhook signing secret",
+    "base_urls": "Base URLs probed",
+    "capacity_burst": "Capacity burst",
+    "baseline": "CI gate baseline (the run of)",
 }
 # Kept for machines (the CSV) but said by the summary, or not meaningful to people.
 UNSHOWN = {"carried_from", "version", "level", "state"}

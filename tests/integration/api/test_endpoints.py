@@ -4,6 +4,7 @@ and the pages' validation), probe runs, results, roadmap, reports."""
 import pytest
 
 from assessments.api.models import AcceptedRun
+from assessments.audit.models import AuditEvent
 from assessments.questionnaire.models import Answer
 from assessments.reports.models import ReportFile
 from assessments.results.models import RoadmapEntry
@@ -104,6 +105,19 @@ def test_probe_run_start_refusals_say_why(assessment, api_client, settings):
     assert no_targets.status_code == 409
     assert no_targets.json()["type"].endswith("#problem-no-targets")
     assert api_client("viewer").post(url, {}).status_code == 403
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.PROBE).exists()
+
+
+def test_a_run_started_through_a_token_is_in_the_audit_log(assessment, api_client, owner):
+    TargetFactory(system=assessment.system, url="https://shop.example.com/")
+    started = api_client("consultant").post(
+        f"/api/v1/systems/{assessment.system_id}/probe-runs", {"run_burst": False}
+    )
+    assert started.status_code == 202, started.content
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PROBE)
+    assert event.actor == owner.user  # the token acts for the owner who made it
+    assert event.summary == "Probe run started on 1 base URL, through an API token"
+    assert event.after["base_urls"] == ["https://shop.example.com/"]
 
 
 def test_probe_run_status_results_and_accept(assessment, api_client):
@@ -133,6 +147,9 @@ def test_probe_run_status_results_and_accept(assessment, api_client):
     accepted = api.post(f"/api/v1/probe-runs/{run.pk}/accept")
     assert accepted.status_code == 200
     assert AcceptedRun.objects.get().run == run
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.PROBE).latest("pk")
+    assert event.summary.startswith("The probe run of ")
+    assert event.summary.endswith(" accepted as the CI gate's baseline")
     baseline = api.get(f"/api/v1/systems/{assessment.system_id}/accepted-run").json()
     assert baseline["run"]["id"] == run.pk
 

@@ -14,6 +14,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.audit.models import AuditEvent
 from assessments.workspaces.models import Role
 from checks.engine.artifacts import BurstResult, artifacts_from_dict
 from checks.engine.catalog import CATEGORIES, CHECKS
@@ -434,6 +435,14 @@ def test_starting_from_the_system_page_leads_to_the_run_page(system, owner, logi
     assert "Probe run requested: this page follows it until it finishes." in page
     assert 'hx-trigger="every 1s"' in page
     assert "Waiting for a worker" in page
+    # Who asked for it is in the audit log, in words.
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.PROBE)
+    assert event.actor == owner.user
+    assert event.subject == system.name
+    assert event.summary == "Probe run started on 1 base URL, with a capacity burst"
+    log = client.get(reverse("audit_log", args=[owner.workspace.pk])).content.decode()
+    assert "Probe run started on 1 base URL, with a capacity burst" in log
+    assert "Base URLs probed" in log
 
 
 @pytest.mark.parametrize(
@@ -459,6 +468,7 @@ def test_a_refused_start_says_why_on_the_system_page(
     assert response.redirect_chain[-1][0] == f"{system.get_absolute_url()}#probes"
     assert "The probes were not started: " in response.content.decode()
     assert message in response.content.decode()
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.PROBE).exists()  # nothing ran
 
 
 def test_results_are_grouped_by_category_with_expandable_evidence(system, owner, login, local_ca):
