@@ -97,6 +97,11 @@ class CompiledObjects(CompiledQuery):
             objects.append(obj)
         return objects
 
+    def first(self, *args) -> Model | None:
+        """The one object a read by a unique key gives, or None when there is none."""
+        found = self(*args)
+        return found[0] if found else None
+
 
 def quoted(name: str) -> str:
     return connection.ops.quote_name(name)

@@ -67,9 +67,9 @@ class TokenRead:
         )
 
     def __call__(self, principal: Principal, *, pk) -> Model | None:
+        # Prepared as a lookup prepares it: "12" is 12, "x" a ValueError as with filter(pk=).
         pk = self.model._meta.pk.get_prep_value(pk)
-        found = self.read(principal.user.pk, principal.workspace_id, pk)
-        return found[0] if found else None
+        return self.read.first(principal.user.pk, principal.workspace_id, pk)
 
 
 def get_for_token(

@@ -13,8 +13,7 @@ def token_for_secret(secret: str) -> ApiToken | None:
     (``maker_role``, None when they left); one query. Looked up by hash only."""
     if not looks_like_token(secret):
         return None
-    found = token_rows(token_hash(secret))
-    return found[0] if found else None
+    return token_rows.first(token_hash(secret))
 
 
 def token_query(secret_hash: str) -> QuerySet:

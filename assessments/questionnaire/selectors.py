@@ -184,8 +184,7 @@ def question_to_save(assessment: Assessment, key: str, *, area_counts: bool) -> 
     and, with ``area_counts``, its area's counters (``with_area_counts``); None if it has no
     such question. One query, compiled once per process: every autosave makes it."""
     ids = (assessment.bank_version_id, assessment.system.workspace_id, assessment.pk, key)
-    found = QUESTION_TO_SAVE[area_counts](*ids)
-    return found[0] if found else None
+    return QUESTION_TO_SAVE[area_counts].first(*ids)
 
 
 def area_page_inputs(assessment: Assessment, area: str, user) -> tuple:

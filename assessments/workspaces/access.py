@@ -148,15 +148,13 @@ def get_for_user(user, queryset, action: str = VIEW, **lookup):
     """
     if not user.is_authenticated:
         raise Http404("No such object in your workspaces.")
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
     if isinstance(queryset, MemberRead):
-        rows = queryset(user.pk, **lookup)
-        model = queryset.model
+        obj = queryset(user.pk, **lookup)
     else:
-        if isinstance(queryset, type):
-            queryset = queryset._default_manager.all()
-        rows = member_query(queryset, user.pk, **lookup)
-        model = queryset.model
-    obj = next(iter(rows), None)
+        obj = next(iter(member_query(queryset, user.pk, **lookup)), None)
+    model = queryset.model
     if obj is None or not in_scope(model, *fetched_scope(obj, scope_fields(model))):
         raise Http404("No such object in your workspaces.")
     if not role_allows(obj.member_role, action):
@@ -188,9 +186,9 @@ class MemberRead:
         self.model = base().model
         self.read = CompiledObjects(lambda user_id, pk: member_query(base(), user_id, pk=pk))
 
-    def __call__(self, user_id: int, *, pk) -> list[Model]:
+    def __call__(self, user_id: int, *, pk) -> Model | None:
         # Prepared as a lookup prepares it: "12" is 12, "x" a ValueError as with filter(pk=).
-        return self.read(user_id, self.model._meta.pk.get_prep_value(pk))
+        return self.read.first(user_id, self.model._meta.pk.get_prep_value(pk))
 
 
 def fetched_scope(obj: Model, paths: dict[str, str]) -> tuple[dict, dict]:
