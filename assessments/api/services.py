@@ -107,7 +107,7 @@ def probe_run_accept(system, run, user) -> AcceptedRun:
         system=system, defaults={"run": run, "accepted_by": user}
     )
     audit_record(
-        workspace=system.workspace,
+        system=system,
         actor=user,
         kind=AuditEvent.Kind.PROBE,
         subject=system.name,

@@ -10,7 +10,7 @@ log stays readable and cheap.
 from __future__ import annotations
 
 from assessments.audit.models import AuditEvent
-from assessments.workspaces.models import Assessment, Workspace
+from assessments.workspaces.models import Assessment, System, Workspace
 from config.compiled import insert_row
 
 MAX_TEXT = 300  # characters of a text field kept in before/after
@@ -41,6 +41,7 @@ def changed(before: dict | None, after: dict | None) -> tuple[dict | None, dict 
 def audit_record(
     *,
     assessment: Assessment | None = None,
+    system: System | None = None,
     workspace: Workspace | None = None,
     actor,
     kind: str,
@@ -49,12 +50,17 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Store one event about ``assessment`` (or, for workspace-wide changes such as API
-    tokens, about ``workspace``); ``before``/``after`` are reduced to what changed."""
+    """Store one event about ``assessment``, ``system`` (its settings, its probe runs) or, for
+    workspace-wide changes such as API tokens, ``workspace``; ``before``/``after`` are reduced
+    to what changed. The event is filed under the workspace they belong to."""
     before, after = changed(before, after)
+    if assessment is not None:
+        workspace_id = assessment.system.workspace_id
+    else:
+        workspace_id = system.workspace_id if system is not None else workspace.pk
     # Inserted by a statement built once (config/compiled.py): every autosave records one.
     event = AuditEvent(
-        workspace_id=assessment.system.workspace_id if assessment else workspace.pk,
+        workspace_id=workspace_id,
         assessment=assessment,
         actor=actor if actor is not None and actor.is_authenticated else None,
         kind=kind,

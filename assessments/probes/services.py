@@ -17,7 +17,7 @@ def probe_run_request(system, user, *, run_burst: bool = False, via: str = "") -
         summary += ", with a capacity burst" if run.run_burst else ""
         summary += f", through {via}" if via else ""
         audit_record(
-            workspace=system.workspace,
+            system=system,
             actor=user,
             kind=AuditEvent.Kind.PROBE,
             subject=system.name,

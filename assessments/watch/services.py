@@ -107,7 +107,7 @@ def watch_save(
             before = {**(before or {}), "webhook_secret": "—"}
             after = {**after, "webhook_secret": "a new secret"}
         audit_record(
-            workspace=system.workspace,
+            system=system,
             actor=user,
             kind=AuditEvent.Kind.SYSTEM,
             subject=system.name,
